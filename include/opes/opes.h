@@ -1,0 +1,26 @@
+/*
+ * libopes — OPES for SMTP: the umbrella header. Users write
+ *
+ *     #include <opes/opes.h>
+ *
+ * and link with `pkg-config --libs libopes`.
+ *
+ * Layers (arrows point down only): core (status, version, utf8) -> smtp
+ * (smtp_config, path, params, xtext, command, reply, ehlo) -> mail -> opes/dsn.
+ */
+#ifndef OPES_OPES_H
+#define OPES_OPES_H
+
+#include "common.h"
+#include "status.h"
+#include "version.h"
+#include "utf8.h"
+#include "smtp_config.h"
+#include "xtext.h"
+#include "path.h"
+#include "params.h"
+#include "command.h"
+#include "reply.h"
+#include "ehlo.h"
+
+#endif /* OPES_OPES_H */

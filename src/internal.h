@@ -1,0 +1,86 @@
+/*
+ * libopes internal header: included first by every .c file of the library.
+ * Nothing here is API; symbols shared between files are opes__*.
+ */
+#ifndef OPES_INTERNAL_H
+#define OPES_INTERNAL_H
+
+#define OPES_BUILDING 1
+#include "opes/opes.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- output writer: every builder writes through this ------------------
+ * Caller buffer in, bytes needed out (snprintf-style). The size query
+ * (dst NULL, cap 0) and the real write run the same code: the writer keeps
+ * counting past cap and never writes past it, and never writes a NUL. */
+typedef struct opes__wr {
+    char *dst;
+    size_t cap;
+    size_t len;   /* bytes produced so far (may exceed cap) */
+    int overflow; /* len wrapped past SIZE_MAX */
+} opes__wr;
+
+void opes__wr_init(opes__wr *w, char *dst, size_t cap);
+void opes__wr_put(opes__wr *w, const void *p, size_t n);
+void opes__wr_putc(opes__wr *w, char c);
+/* A NUL-terminated string constant of the library (never input). */
+void opes__wr_puts(opes__wr *w, const char *s);
+void opes__wr_str(opes__wr *w, opes_str s);
+void opes__wr_u64(opes__wr *w, uint64_t v);
+/* Finish: *len = bytes needed; OPES_OK if they fit in cap, OPES_ENOSPC if
+ * not, OPES_EOVERFLOW if the size does not fit in size_t. */
+opes_status opes__wr_finish(const opes__wr *w, size_t *len);
+/* Common argument check of every builder: dst may be NULL only with cap 0,
+ * len must not be NULL. */
+#define OPES__BUILD_ARGS_OK(dst, cap, len) ((len) != NULL && ((dst) != NULL || (cap) == 0))
+
+/* ---- character classes: 256-entry tables, locale-free ------------------- */
+enum {
+    OPES__C_ALPHA = 1u << 0,  /* A-Z a-z */
+    OPES__C_DIGIT = 1u << 1,  /* 0-9 */
+    OPES__C_HEX = 1u << 2,    /* 0-9 A-F a-f */
+    OPES__C_ATEXT = 1u << 3,  /* RFC 5322 3.2.3 atext (ASCII) */
+    OPES__C_XCHAR = 1u << 4,  /* RFC 3461 4 xchar: 33-126 except + = */
+    OPES__C_QTEXT = 1u << 5,  /* RFC 5321 qtextSMTP: 32-33 35-91 93-126 */
+    OPES__C_EVALUE = 1u << 6, /* RFC 5321 esmtp-value char: 33-60 62-126 */
+    OPES__C_B64 = 1u << 7,    /* base64 alphabet A-Z a-z 0-9 + / */
+    OPES__C_VCHAR = 1u << 8,  /* 33-126 (ehlo-param, xtext range) */
+    OPES__C_TEXT = 1u << 9,   /* RFC 5321 textstring: HT, 32-126 */
+    OPES__C_DCONTENT = 1u << 10, /* RFC 5321 dcontent: 33-90 94-126 */
+    OPES__C_WSP = 1u << 11,   /* SP HT */
+    OPES__C_HEXUP = 1u << 12  /* 0-9 A-F */
+};
+extern const uint16_t opes__ctab[256];
+#define OPES__IS(c, cls) ((opes__ctab[(unsigned char)(c)] & (cls)) != 0)
+#define OPES__IS_LDH(c) OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c) == '-'
+
+/* ASCII case folding, locale-free. */
+static inline unsigned char opes__upper(unsigned char c)
+{
+    return (unsigned char)((c >= 'a' && c <= 'z') ? c - 32 : c);
+}
+/* Case-insensitive compare of p[0..n) with an upper-case ASCII literal of
+ * exactly n bytes. */
+int opes__ieq(const char *p, size_t n, const char *upper_lit);
+/* Case-insensitive equality of two byte ranges (ASCII folding only). */
+int opes__ieq2(const char *a, size_t an, const char *b, size_t bn);
+/* Value of a hex digit, or -1. */
+int opes__hexval(unsigned char c);
+
+/* ---- UTF-8 ---------------------------------------------------------------
+ * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if
+ * p[0..n) does not start with one. n > 0. Code point in *cp if not NULL. */
+size_t opes__utf8_seq(const unsigned char *p, size_t n, uint32_t *cp);
+/* Encode code point cp (<= 0x10FFFF, not a surrogate) into out[4]; returns
+ * the length, 0 if cp is not a scalar value. */
+size_t opes__utf8_encode(uint32_t cp, unsigned char out[4]);
+
+/* ---- allocator ------------------------------------------------------------ */
+void *opes__alloc(const opes_allocator *a, size_t size);
+void opes__free(const opes_allocator *a, void *p, size_t size);
+
+#endif /* OPES_INTERNAL_H */

@@ -1,0 +1,451 @@
+/* The SMTP grammar's context: limits, strictness, extension table. */
+#include "internal.h"
+
+#define EXT_MAX 48
+#define PARAM_MAX 64
+#define KW_MAX 64
+#define EHLO_PARAMS_MAX 400
+#define POOL_SIZE 4096
+
+struct ext_entry {
+    uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
+    uint16_t ep_off, ep_cap;   /* EHLO params slot in the pool (ep_cap incl. NUL) */
+    uint8_t has_params, offered;
+    size_t mail_inc, rcpt_inc;
+};
+
+struct param_entry {
+    uint16_t kw_off, kw_len;
+    uint8_t ext;               /* index into ext[] */
+    uint8_t where;             /* OPES_PARAM_* */
+    uint8_t value_rule;        /* OPES_VALUE_* */
+};
+
+struct opes_smtp_config {
+    opes_allocator alloc;
+    int heap; /* made by _new (free releases it) */
+    size_t limits[OPES_LIMIT__COUNT];
+    unsigned lenient;
+    int utf8;
+    size_t n_ext, n_param, pool_used;
+    struct ext_entry ext[EXT_MAX];
+    struct param_entry param[PARAM_MAX];
+    char pool[POOL_SIZE];
+};
+
+static const size_t limit_default[OPES_LIMIT__COUNT] = {
+    512,   /* COMMAND_LINE, RFC 5321 4.5.3.1.4 */
+    512,   /* REPLY_LINE, RFC 5321 4.5.3.1.5 */
+    1000,  /* TEXT_LINE, RFC 5321 4.5.3.1.6 */
+    64,    /* LOCAL_PART, RFC 5321 4.5.3.1.1 */
+    255,   /* DOMAIN, RFC 5321 4.5.3.1.2 */
+    256,   /* PATH, RFC 5321 4.5.3.1.3 */
+    32,    /* PARAMS */
+    128,   /* REPLY_LINES */
+    12288, /* AUTH_LINE, RFC 4954 4 */
+    100,   /* RECIPIENTS, RFC 5321 4.5.3.1.8 */
+};
+
+static const size_t limit_ceiling[OPES_LIMIT__COUNT] = {
+    OPES_MAX_COMMAND_LINE, OPES_MAX_REPLY_LINE, OPES_MAX_TEXT_LINE, OPES_MAX_LOCAL_PART,
+    OPES_MAX_DOMAIN,       OPES_MAX_PATH,       OPES_MAX_PARAMS,    OPES_MAX_REPLY_LINES,
+    OPES_MAX_AUTH_LINE,    OPES_MAX_RECIPIENTS,
+};
+
+static int keyword_ok(const char *kw, size_t *len_out)
+{
+    size_t n = 0;
+    if (!kw || !OPES__IS(kw[0], OPES__C_ALPHA | OPES__C_DIGIT))
+        return 0;
+    while (kw[n]) {
+        if (!(OPES__IS_LDH(kw[n])))
+            return 0;
+        if (++n > KW_MAX)
+            return 0;
+    }
+    *len_out = n;
+    return 1;
+}
+
+static int pool_add(opes_smtp_config *c, const char *s, size_t n, size_t cap, uint16_t *off)
+{
+    if (cap < n + 1 || cap > POOL_SIZE - c->pool_used)
+        return 0;
+    memcpy(c->pool + c->pool_used, s, n);
+    c->pool[c->pool_used + n] = '\0';
+    *off = (uint16_t)c->pool_used;
+    c->pool_used += cap;
+    return 1;
+}
+
+static const char *pool_str(const opes_smtp_config *c, uint16_t off)
+{
+    return c->pool + off;
+}
+
+static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
+{
+    for (size_t i = 0; i < c->n_ext; i++) {
+        if (opes__ieq2(pool_str(c, c->ext[i].kw_off), c->ext[i].kw_len, kw, n))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The built-in extensions, registered by every new config, through the same
+ * calls a caller uses. Increments: RFC 1870 5 (SIZE +26), RFC 3030 3
+ * (BODY=BINARYMIME +16), RFC 4954 3 (AUTH= +500), RFC 6531 3.1 (+10),
+ * RFC 8689 2 (+11), RFC 3461 5.4 (RCPT lines of at least 1036 octets with
+ * DSN: +524; MAIL: " RET=HDRS" + " ENVID=" + 100 = +116), RFC 6710 (MT-PRIORITY),
+ * RFC 2852 (BY). */
+static void register_builtins(opes_smtp_config *c)
+{
+    opes_smtp_config_add_extension(c, "SIZE", 26, 0);
+    opes_smtp_config_add_param(c, "SIZE", "SIZE", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "8BITMIME", 0, 0);
+    opes_smtp_config_add_param(c, "8BITMIME", "BODY", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "BINARYMIME", 16, 0);
+    opes_smtp_config_add_param(c, "BINARYMIME", "BODY", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "PIPELINING", 0, 0);
+    opes_smtp_config_add_extension(c, "CHUNKING", 0, 0);
+    opes_smtp_config_add_extension(c, "DSN", 116, 524);
+    opes_smtp_config_add_param(c, "DSN", "RET", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_param(c, "DSN", "ENVID", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_param(c, "DSN", "NOTIFY", OPES_PARAM_RCPT, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_param(c, "DSN", "ORCPT", OPES_PARAM_RCPT, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "SMTPUTF8", 10, 0);
+    opes_smtp_config_add_param(c, "SMTPUTF8", "SMTPUTF8", OPES_PARAM_MAIL, OPES_VALUE_NONE);
+    opes_smtp_config_add_extension(c, "ENHANCEDSTATUSCODES", 0, 0);
+    opes_smtp_config_add_extension(c, "STARTTLS", 0, 0);
+    opes_smtp_config_add_extension(c, "AUTH", 500, 0);
+    opes_smtp_config_add_param(c, "AUTH", "AUTH", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "REQUIRETLS", 11, 0);
+    opes_smtp_config_add_param(c, "REQUIRETLS", "REQUIRETLS", OPES_PARAM_MAIL, OPES_VALUE_NONE);
+    opes_smtp_config_add_extension(c, "MT-PRIORITY", 16, 0);
+    opes_smtp_config_add_param(c, "MT-PRIORITY", "MT-PRIORITY", OPES_PARAM_MAIL,
+                               OPES_VALUE_REQUIRED);
+    opes_smtp_config_add_extension(c, "DELIVERBY", 17, 0);
+    opes_smtp_config_add_param(c, "DELIVERBY", "BY", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
+}
+
+static void config_init(opes_smtp_config *c)
+{
+    memset(c, 0, sizeof *c);
+    memcpy(c->limits, limit_default, sizeof c->limits);
+    register_builtins(c);
+}
+
+/* see opes/smtp_config.h */
+size_t opes_smtp_config_sizeof(void)
+{
+    return sizeof(opes_smtp_config);
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_new(opes_smtp_config **out, const opes_allocator *alloc)
+{
+    opes_smtp_config *c;
+    if (!out)
+        return OPES_EINVAL;
+    *out = NULL;
+    c = opes__alloc(alloc, sizeof *c);
+    if (!c)
+        return OPES_ENOMEM;
+    config_init(c);
+    c->heap = 1;
+    if (alloc)
+        c->alloc = *alloc;
+    *out = c;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_init_in(void *mem, size_t len, opes_smtp_config **out)
+{
+    if (!mem || !out || len < sizeof(opes_smtp_config))
+        return OPES_EINVAL;
+    config_init((opes_smtp_config *)mem);
+    *out = (opes_smtp_config *)mem;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+void opes_smtp_config_free(opes_smtp_config *cfg)
+{
+    if (!cfg || !cfg->heap)
+        return;
+    opes_allocator a = cfg->alloc;
+    opes__free(a.free ? &a : NULL, cfg, sizeof *cfg);
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_copy(opes_smtp_config *dst, const opes_smtp_config *src)
+{
+    if (!dst || !src)
+        return OPES_EINVAL;
+    if (dst == src)
+        return OPES_OK;
+    opes_allocator a = dst->alloc;
+    int heap = dst->heap;
+    memcpy(dst, src, sizeof *dst);
+    dst->alloc = a;
+    dst->heap = heap;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_set_limit(opes_smtp_config *cfg, int limit, size_t value)
+{
+    if (!cfg || limit < 0 || limit >= OPES_LIMIT__COUNT || value == 0)
+        return OPES_EINVAL;
+    if (value > limit_ceiling[limit])
+        return OPES_ECEILING;
+    cfg->limits[limit] = value;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+size_t opes_smtp_config_limit(const opes_smtp_config *cfg, int limit)
+{
+    if (limit < 0 || limit >= OPES_LIMIT__COUNT)
+        return 0;
+    return cfg ? cfg->limits[limit] : limit_default[limit];
+}
+
+/* see opes/smtp_config.h */
+size_t opes_smtp_config_ceiling(int limit)
+{
+    if (limit < 0 || limit >= OPES_LIMIT__COUNT)
+        return 0;
+    return limit_ceiling[limit];
+}
+
+/* see opes/smtp_config.h */
+size_t opes_smtp_config_line_limit(const opes_smtp_config *cfg, int verb)
+{
+    const opes_smtp_config *c = cfg;
+    size_t lim;
+    if (!c)
+        return limit_default[OPES_LIMIT_COMMAND_LINE];
+    lim = c->limits[OPES_LIMIT_COMMAND_LINE];
+    if (verb != OPES_VERB_MAIL && verb != OPES_VERB_RCPT)
+        return lim;
+    for (size_t i = 0; i < c->n_ext; i++) {
+        if (!c->ext[i].offered)
+            continue;
+        size_t inc = verb == OPES_VERB_MAIL ? c->ext[i].mail_inc : c->ext[i].rcpt_inc;
+        lim = inc > SIZE_MAX - lim ? SIZE_MAX : lim + inc;
+    }
+    if (lim > OPES_MAX_COMMAND_LINE)
+        lim = OPES_MAX_COMMAND_LINE;
+    return lim;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_set_lenient(opes_smtp_config *cfg, unsigned flags)
+{
+    if (!cfg || (flags & ~(unsigned)OPES_LENIENT_ALL))
+        return OPES_EINVAL;
+    cfg->lenient = flags;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+unsigned opes_smtp_config_lenient(const opes_smtp_config *cfg)
+{
+    return cfg ? cfg->lenient : 0;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_set_utf8(opes_smtp_config *cfg, int on)
+{
+    if (!cfg)
+        return OPES_EINVAL;
+    cfg->utf8 = on != 0;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+int opes_smtp_config_utf8(const opes_smtp_config *cfg)
+{
+    return cfg ? cfg->utf8 : 0;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_add_extension(opes_smtp_config *cfg, const char *keyword,
+                                           size_t mail_inc, size_t rcpt_inc)
+{
+    size_t n;
+    struct ext_entry *e;
+    if (!cfg || !keyword)
+        return OPES_EINVAL;
+    if (!keyword_ok(keyword, &n))
+        return OPES_EBAD_CHAR;
+    if (find_ext(cfg, keyword, n) >= 0)
+        return OPES_EEXIST;
+    if (cfg->n_ext >= EXT_MAX)
+        return OPES_ENOSPC;
+    e = &cfg->ext[cfg->n_ext];
+    memset(e, 0, sizeof *e);
+    if (!pool_add(cfg, keyword, n, n + 1, &e->kw_off))
+        return OPES_ENOSPC;
+    e->kw_len = (uint16_t)n;
+    e->mail_inc = mail_inc;
+    e->rcpt_inc = rcpt_inc;
+    cfg->n_ext++;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_keyword,
+                                       const char *param_keyword, unsigned where, int value_rule)
+{
+    size_t en, pn;
+    long ei;
+    struct param_entry *p;
+    if (!cfg || !ext_keyword || !param_keyword || where == 0 ||
+        (where & ~(unsigned)(OPES_PARAM_MAIL | OPES_PARAM_RCPT)) || value_rule < OPES_VALUE_NONE ||
+        value_rule > OPES_VALUE_OPTIONAL)
+        return OPES_EINVAL;
+    if (!keyword_ok(param_keyword, &pn))
+        return OPES_EBAD_CHAR;
+    en = strlen(ext_keyword);
+    ei = find_ext(cfg, ext_keyword, en);
+    if (ei < 0)
+        return OPES_ENOTFOUND;
+    for (size_t i = 0; i < cfg->n_param; i++) {
+        p = &cfg->param[i];
+        if (p->ext == (uint8_t)ei && (p->where & where) &&
+            opes__ieq2(pool_str(cfg, p->kw_off), p->kw_len, param_keyword, pn))
+            return OPES_EEXIST;
+    }
+    if (cfg->n_param >= PARAM_MAX)
+        return OPES_ENOSPC;
+    p = &cfg->param[cfg->n_param];
+    if (!pool_add(cfg, param_keyword, pn, pn + 1, &p->kw_off))
+        return OPES_ENOSPC;
+    p->kw_len = (uint16_t)pn;
+    p->ext = (uint8_t)ei;
+    p->where = (uint8_t)where;
+    p->value_rule = (uint8_t)value_rule;
+    cfg->n_param++;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_offer(opes_smtp_config *cfg, const char *keyword, int on,
+                                   const char *ehlo_params)
+{
+    long ei;
+    struct ext_entry *e;
+    if (!cfg || !keyword)
+        return OPES_EINVAL;
+    ei = find_ext(cfg, keyword, strlen(keyword));
+    if (ei < 0)
+        return OPES_ENOTFOUND;
+    e = &cfg->ext[ei];
+    if (!on) {
+        e->offered = 0;
+        return OPES_OK;
+    }
+    if (ehlo_params) {
+        size_t n = 0;
+        /* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126) */
+        for (; ehlo_params[n]; n++) {
+            unsigned char ch = (unsigned char)ehlo_params[n];
+            if (ch == '\r' || ch == '\n')
+                return OPES_EINJECT;
+            if (n >= EHLO_PARAMS_MAX)
+                return OPES_EINVAL;
+            if (ch == ' ') {
+                if (n == 0 || ehlo_params[n - 1] == ' ')
+                    return OPES_EBAD_CHAR;
+            } else if (!OPES__IS(ch, OPES__C_VCHAR)) {
+                return OPES_EBAD_CHAR;
+            }
+        }
+        if (n > 0 && ehlo_params[n - 1] == ' ')
+            return OPES_EBAD_CHAR;
+        if (n == 0) {
+            e->has_params = 0;
+        } else {
+            if (n + 1 > e->ep_cap) {
+                if (!pool_add(cfg, ehlo_params, n, n + 1, &e->ep_off))
+                    return OPES_ENOSPC;
+                e->ep_cap = (uint16_t)(n + 1);
+            } else {
+                memcpy(cfg->pool + e->ep_off, ehlo_params, n);
+                cfg->pool[e->ep_off + n] = '\0';
+            }
+            e->has_params = 1;
+        }
+    } else {
+        e->has_params = 0;
+    }
+    e->offered = 1;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+int opes_smtp_config_offers(const opes_smtp_config *cfg, const char *keyword, size_t len)
+{
+    const opes_smtp_config *c = cfg;
+    long ei;
+    if (!c || !keyword)
+        return 0;
+    ei = find_ext(c, keyword, len);
+    return ei >= 0 && c->ext[ei].offered;
+}
+
+/* see opes/smtp_config.h */
+size_t opes_smtp_config_extension_count(const opes_smtp_config *cfg)
+{
+    return cfg ? cfg->n_ext : 0;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_extension_at(const opes_smtp_config *cfg, size_t i,
+                                          const char **keyword, const char **ehlo_params,
+                                          int *offered)
+{
+    const opes_smtp_config *c = cfg;
+    if (!c)
+        return OPES_EINVAL;
+    if (i >= c->n_ext)
+        return OPES_ENOTFOUND;
+    if (keyword)
+        *keyword = pool_str(c, c->ext[i].kw_off);
+    if (ehlo_params)
+        *ehlo_params = c->ext[i].has_params ? pool_str(c, c->ext[i].ep_off) : NULL;
+    if (offered)
+        *offered = c->ext[i].offered;
+    return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_find_param(const opes_smtp_config *cfg, unsigned where,
+                                        const char *keyword, size_t len, int *value_rule,
+                                        const char **ext_keyword)
+{
+    const opes_smtp_config *c = cfg;
+    opes_status st = OPES_ENOTFOUND;
+    if (!c)
+        return OPES_ENOTFOUND; /* the NULL config registers nothing */
+    if (!keyword || (where != OPES_PARAM_MAIL && where != OPES_PARAM_RCPT))
+        return OPES_EINVAL;
+    /* A parameter may belong to several extensions (BODY: 8BITMIME and
+     * BINARYMIME); it is accepted when any of them is offered. */
+    for (size_t i = 0; i < c->n_param; i++) {
+        const struct param_entry *p = &c->param[i];
+        if (!(p->where & where) || !opes__ieq2(pool_str(c, p->kw_off), p->kw_len, keyword, len))
+            continue;
+        if (value_rule)
+            *value_rule = p->value_rule;
+        if (ext_keyword)
+            *ext_keyword = pool_str(c, c->ext[p->ext].kw_off);
+        if (c->ext[p->ext].offered)
+            return OPES_OK;
+        st = OPES_ENOT_OFFERED;
+    }
+    return st;
+}
