@@ -30,15 +30,16 @@ BENCH_DIR ?= ../shared/bench
 
 SANITIZE ?= 0
 WERROR ?= 1
+# BUILD: where objects and outputs go (several trees may build side by side).
 ifeq ($(SANITIZE),1)
 CC := clang
-B := build-san
+BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
 else
-CC ?= cc
-B := build
+BUILD ?= build
 SANFLAGS :=
 endif
+B := $(BUILD)
 
 # zlib: optional. auto = use it when <zlib.h> compiles and links.
 ZLIB ?= auto
@@ -178,4 +179,4 @@ uninstall:
 	  $(DESTDIR)$(PKGCONFIGDIR)/libopes.pc $(DESTDIR)$(BINDIR)/opes
 
 clean:
-	rm -rf build build-san build-fuzz build-replay
+	rm -rf $(BUILD) build build-san build-fuzz build-replay
