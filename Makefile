@@ -148,7 +148,7 @@ bench: $(STATIC) | $(B)/bench
 	@for s in $(BENCH_SRC); do \
 	  n=$$(basename $$s .c); \
 	  $(CC) -std=c11 -O2 -g -Iinclude -Isrc -o $(B)/bench/$$n $$s bench/bench_util.c $(STATIC) \
-	    $(ZLIB_LIBS) || exit 1; \
+	    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc $(ZLIB_LIBS) || exit 1; \
 	  $(B)/bench/$$n "$(BENCH_DIR)" || exit 1; \
 	done
 

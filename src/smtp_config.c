@@ -449,3 +449,32 @@ opes_status opes_smtp_config_find_param(const opes_smtp_config *cfg, unsigned wh
     }
     return st;
 }
+
+/* see opes/smtp_config.h */
+const char *opes_note_name(unsigned bit)
+{
+    switch (bit) {
+    case OPES_NOTE_BARE_LF:
+        return "bare_lf";
+    case OPES_NOTE_SPACE_AFTER_COLON:
+        return "space_after_colon";
+    case OPES_NOTE_NO_BRACKETS:
+        return "no_brackets";
+    case OPES_NOTE_LONG_ADDRESS:
+        return "long_address";
+    case OPES_NOTE_8BIT:
+        return "8bit";
+    case OPES_NOTE_XTEXT_CASE:
+        return "xtext_case";
+    case OPES_NOTE_TRAILING_SPACE:
+        return "trailing_space";
+    case OPES_NOTE_SOURCE_ROUTE:
+        return "source_route";
+    case OPES_NOTE_CASE:
+        return "case";
+    case OPES_NOTE_POSTMASTER:
+        return "postmaster";
+    default:
+        return NULL;
+    }
+}

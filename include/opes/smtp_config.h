@@ -117,6 +117,13 @@ enum opes_note {
     OPES_NOTE_POSTMASTER = 1u << 11
 };
 
+/**
+ * The stable snake_case identifier of one OPES_NOTE_* bit ("trailing_space",
+ * "source_route", ...), for logs and JSON; NULL for a bit that names no note.
+ * Static strings.
+ */
+OPES_API const char *opes_note_name(unsigned bit);
+
 /** Where an extension's parameter may appear (opes_smtp_config_add_param). */
 enum opes_param_where {
     OPES_PARAM_MAIL = 1u << 0,
