@@ -35,7 +35,11 @@ ifeq ($(SANITIZE),1)
 CC := clang
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g
+# a sanitized shared object leaves the sanitizer runtime's symbols to the
+# executable, so --no-undefined cannot hold for it
+NO_UNDEFINED :=
 else
+NO_UNDEFINED := -Wl,--no-undefined
 BUILD ?= build
 SANFLAGS :=
 endif
@@ -97,7 +101,7 @@ $(STATIC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(SHARED_REAL): $(LIB_OBJ) src/libopes.map
-	$(CC) -shared $(SANFLAGS) -Wl,-soname,$(SHARED_SONAME) -Wl,--no-undefined \
+	$(CC) -shared $(SANFLAGS) -Wl,-soname,$(SHARED_SONAME) $(NO_UNDEFINED) \
 	  -Wl,--version-script=src/libopes.map $(LDFLAGS) -o $@ $(LIB_OBJ) $(ZLIB_LIBS)
 	ln -sf libopes.so.$(ABI).$(MINOR).$(PATCH) $(B)/$(SHARED_SONAME)
 	ln -sf $(SHARED_SONAME) $(B)/libopes.so

@@ -46,7 +46,11 @@ const char *guarded_copy(const void *p, size_t n)
 {
     long pg = sysconf(_SC_PAGESIZE);
     size_t page = pg > 0 ? (size_t)pg : 4096;
+    /* at least one data page, so the header and a zero-length copy (which
+     * points at the guard page itself, never read) stay apart */
     size_t data_pages = (n + sizeof(struct guard_hdr) + page - 1) / page;
+    if (data_pages == 0)
+        data_pages = 1;
     size_t total = (data_pages + 1) * page;
     unsigned char *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                                -1, 0);
@@ -71,8 +75,9 @@ void guarded_free(const char *p)
     size_t page = pg > 0 ? (size_t)pg : 4096;
     if (!p)
         return;
-    /* the header sits at the start of the first page of the mapping */
-    uintptr_t a = (uintptr_t)p;
+    /* the header sits at the start of the first page of the mapping; a
+     * zero-length copy points at the guard page: start one byte before */
+    uintptr_t a = (uintptr_t)p - 1;
     uintptr_t first = a & ~(uintptr_t)(page - 1);
     /* p may sit on a later page; walk back until a header matches */
     for (;;) {
