@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     {
         int kind = -1;
-        if (opes_address_literal_check(buf, len, &kind) == OPES_OK &&
-            kind != OPES_DOMAIN_IPV4 && kind != OPES_DOMAIN_IPV6 && kind != OPES_DOMAIN_GENERAL)
+        if (opes_address_literal_check(buf, len, &kind) == OPES_OK && kind != OPES_DOMAIN_IPV4 &&
+            kind != OPES_DOMAIN_IPV6 && kind != OPES_DOMAIN_GENERAL)
             __builtin_trap();
     }
     st = opes_mailbox_parse(cfg, utf8, buf, len, &p, &notes);
@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     un = malloc(p.local_part.len + 1);
     if (!un)
         abort();
-    if (opes_path_unquote(un, p.local_part.len + 1, &un_len, p.local_part.ptr,
-                          p.local_part.len) != OPES_OK)
+    if (opes_path_unquote(un, p.local_part.len + 1, &un_len, p.local_part.ptr, p.local_part.len) !=
+        OPES_OK)
         __builtin_trap();
     st = opes_path_build(NULL, 0, &out_len, un, un_len, p.domain.ptr, p.domain.len);
     if (st != OPES_ENOSPC)
@@ -73,8 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     {
         size_t n2 = 0;
-        if (opes_path_build(out, out_len, &n2, un, un_len, p.domain.ptr, p.domain.len) !=
-                OPES_OK ||
+        if (opes_path_build(out, out_len, &n2, un, un_len, p.domain.ptr, p.domain.len) != OPES_OK ||
             n2 != out_len)
             __builtin_trap();
     }

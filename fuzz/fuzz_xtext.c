@@ -18,22 +18,22 @@
 #include "internal.h"
 
 /* Every byte of p[0..n) in "!".."~" (the 7-bit encoded forms). */
-#define CHECK_7BIT(p, n)                                                                   \
-    do {                                                                                   \
-        for (size_t i_ = 0; i_ < (n); i_++) {                                              \
-            if ((unsigned char)(p)[i_] <= ' ' || (unsigned char)(p)[i_] >= 0x7f)           \
-                __builtin_trap();                                                          \
-        }                                                                                  \
+#define CHECK_7BIT(p, n)                                                                           \
+    do {                                                                                           \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                                      \
+            if ((unsigned char)(p)[i_] <= ' ' || (unsigned char)(p)[i_] >= 0x7f)                   \
+                __builtin_trap();                                                                  \
+        }                                                                                          \
     } while (0)
 
 /* No CR, LF, SP or NUL in p[0..n). */
-#define CHECK_NO_CRLFSP(p, n)                                                              \
-    do {                                                                                   \
-        for (size_t i_ = 0; i_ < (n); i_++) {                                              \
-            char c_ = (p)[i_];                                                             \
-            if (c_ == '\r' || c_ == '\n' || c_ == ' ' || c_ == '\0')                        \
-                __builtin_trap();                                                          \
-        }                                                                                  \
+#define CHECK_NO_CRLFSP(p, n)                                                                      \
+    do {                                                                                           \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                                      \
+            char c_ = (p)[i_];                                                                     \
+            if (c_ == '\r' || c_ == '\n' || c_ == ' ' || c_ == '\0')                               \
+                __builtin_trap();                                                                  \
+        }                                                                                          \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -122,8 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             dec = malloc(dl);
             if (!dec)
                 abort();
-            if (opes_utf8addr_decode(dec, dl, &got, src, len, form, NULL) != OPES_OK ||
-                got != dl)
+            if (opes_utf8addr_decode(dec, dl, &got, src, len, form, NULL) != OPES_OK || got != dl)
                 __builtin_trap();
             if (opes_utf8_validate(dec, got, NULL) != OPES_OK)
                 __builtin_trap();
@@ -141,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK_NO_CRLFSP(enc, el);
             if (form == OPES_UTF8ADDR_XTEXT)
                 CHECK_7BIT(enc, el);
-            if (opes_utf8addr_decode(back, got, &bl, enc, el, form, NULL) != OPES_OK ||
-                bl != got || memcmp(back, dec, got) != 0)
+            if (opes_utf8addr_decode(back, got, &bl, enc, el, form, NULL) != OPES_OK || bl != got ||
+                memcmp(back, dec, got) != 0)
                 __builtin_trap();
             free(dec);
             free(enc);
@@ -169,8 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK_NO_CRLFSP(enc, el);
             if (form == OPES_UTF8ADDR_XTEXT)
                 CHECK_7BIT(enc, el);
-            if (opes_utf8addr_decode(back, len, &bl, enc, el, form, NULL) != OPES_OK ||
-                bl != len || memcmp(back, src, len) != 0)
+            if (opes_utf8addr_decode(back, len, &bl, enc, el, form, NULL) != OPES_OK || bl != len ||
+                memcmp(back, src, len) != 0)
                 __builtin_trap();
             free(enc);
             free(back);
