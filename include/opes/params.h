@@ -110,9 +110,8 @@ enum opes_by_mode {
  *         OPES_EPARAM_TOO_LONG; OPES_EINVAL (out NULL, buf NULL with
  *         len > 0, or a bad verb).
  */
-OPES_API opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb,
-                                       const char *buf, size_t len, opes_params *out,
-                                       size_t *err_offset);
+OPES_API opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const char *buf,
+                                       size_t len, opes_params *out, size_t *err_offset);
 
 /** The first parameter named keyword (NUL-terminated, compared
  *  case-insensitively), or NULL (also for a NULL argument). */
@@ -144,7 +143,8 @@ OPES_API opes_status opes_params_body(const opes_params *params, int *body);
 OPES_API opes_status opes_params_ret(const opes_params *params, int *ret);
 /** ENVID=xtext (RFC 3461 4.4), still encoded; decode with opes_xtext_decode.
  *  The decoded value must be printable US-ASCII ("graphic and white space":
- *  %d32-126 and HT) of at most 100 characters: OPES_EBAD_XTEXT, OPES_EPARAM_TOO_LONG, OPES_EPARAM_VALUE. */
+ *  %d32-126 and HT) of at most 100 characters (OPES_EBAD_XTEXT,
+ *  OPES_EPARAM_TOO_LONG, OPES_EPARAM_VALUE). */
 OPES_API opes_status opes_params_envid(const opes_params *params, opes_str *xtext);
 /** NOTIFY="NEVER" / 1#("SUCCESS" / "FAILURE" / "DELAY") (RFC 3461 4.1),
  *  case-insensitive, comma-separated, each at most once: OPES_NOTIFY_* bits.
