@@ -601,7 +601,7 @@ static opes_status scan_param(const char *p, const char *end, int utf8, unsigned
 opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const char *buf,
                               size_t len, opes_params *out, size_t *err_offset)
 {
-    const char *p = buf, *end = buf + len, *bad = buf;
+    const char *p, *end, *bad;
     size_t limit;
     struct vctx c;
     opes_status st = OPES_OK;
@@ -614,6 +614,8 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     out->notes = 0;
     if (len == 0)
         return OPES_OK;
+    p = bad = buf;
+    end = buf + len;
 
     limit = opes_smtp_config_limit(cfg, OPES_LIMIT_PARAMS);
     if (limit > OPES_MAX_PARAMS)
