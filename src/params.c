@@ -100,9 +100,29 @@ static size_t xtext_offset(const char *src, size_t len, size_t i)
     return pos < len ? pos : len;
 }
 
+/* Loose mode only: judge again a mailbox that a length limit alone made the
+ * strict parse reject. The strict parse stops at the limit, before the rest
+ * is checked, so this runs it under a config with OPES_LENIENT_LONG_ADDRESS.
+ * That config lives on the stack, only on this rare path (no allocation);
+ * should it ever outgrow the room, the strict verdict stands. */
+static opes_status mailbox_long(const char *s, size_t n, int utf8, opes_status strict)
+{
+    union {
+        max_align_t align;
+        unsigned char mem[8192];
+    } u;
+    opes_smtp_config *lc = NULL;
+    opes_path path;
+
+    if (opes_smtp_config_init_in(&u, sizeof u, &lc) != OPES_OK ||
+        opes_smtp_config_set_lenient(lc, OPES_LENIENT_LONG_ADDRESS) != OPES_OK)
+        return strict;
+    return opes_mailbox_parse(lc, utf8, s, n, &path, NULL);
+}
+
 /* A Mailbox (RFC 5321 4.1.2, RFC 6531 3.3 when utf8) in s[0..n). Loose mode
- * has no config: it accepts what only a length limit rejects, since a
- * config with OPES_LENIENT_LONG_ADDRESS would. */
+ * has no config: it judges as the most lenient config would, so addresses
+ * over the RFC 5321 4.5.3.1 length limits pass. */
 static opes_status mailbox_check(struct vctx *c, const char *s, size_t n, int utf8)
 {
     opes_path path;
@@ -114,7 +134,7 @@ static opes_status mailbox_check(struct vctx *c, const char *s, size_t n, int ut
     }
     if (c->loose && (st == OPES_ELOCAL_PART_TOO_LONG || st == OPES_EDOMAIN_TOO_LONG ||
                      st == OPES_EPATH_TOO_LONG))
-        return OPES_OK;
+        return mailbox_long(s, n, 1, st);
     return st;
 }
 

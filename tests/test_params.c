@@ -262,6 +262,40 @@ static void test_rfc4954_auth(void)
     EXPECT(c, MAIL, "AUTH", OPES_EPARAM_VALUE, 4);
     EXPECT(none, MAIL, "AUTH=<>", OPES_EPARAM_UNKNOWN, 0);
     EXPECT(c, RCPT, "AUTH=<>", OPES_EPARAM_UNKNOWN, 0);
+    /* a quoted local-part, xtext-encoded: "a b"@example.com */
+    EXPECT(c, MAIL, "AUTH=+22a+20b+22@example.com", OPES_OK, 0);
+
+    /* RFC 5321 4.5.3.1.1: a local-part over 64 octets (SRS/VERP) is refused
+     * strictly, accepted and noted with OPES_LENIENT_LONG_ADDRESS */
+    {
+        char line[128], hand[128];
+        opes_params p;
+        memcpy(line, "AUTH=", 5);
+        memset(line + 5, 'v', 70);
+        memcpy(line + 75, "@example.com!", 13);
+        EXPECT_N(c, MAIL, line, 87, OPES_EPARAM_VALUE, 5);
+        CHECK_ST(opes_smtp_config_set_lenient(c, OPES_LENIENT_LONG_ADDRESS), OPES_OK);
+        CHECK_ST(run_n(&r, c, MAIL, line, 87), OPES_OK);
+        CHECK(r.p.notes & OPES_NOTE_LONG_ADDRESS);
+        done(&r);
+        CHECK_ST(opes_smtp_config_set_lenient(c, 0), OPES_OK);
+        /* an accessor judges as the most lenient config: long passes, but
+         * what follows the limit is still checked */
+        memcpy(hand, line + 5, 82);
+        memset(&p, 0, sizeof p);
+        p.count = 1;
+        p.item[0] = mkp("AUTH", NULL);
+        p.item[0].has_value = 1;
+        p.item[0].value.ptr = hand;
+        p.item[0].value.len = 82;
+        CHECK_ST(opes_params_auth(&p, &x), OPES_OK);
+        hand[82] = '!';
+        p.item[0].value.len = 83;
+        CHECK_ST(opes_params_auth(&p, &x), OPES_EPARAM_VALUE);
+        hand[20] = '(';
+        p.item[0].value.len = 82;
+        CHECK_ST(opes_params_auth(&p, &x), OPES_EPARAM_VALUE);
+    }
     opes_smtp_config_free(c);
     opes_smtp_config_free(none);
 }
