@@ -90,6 +90,8 @@ static void accessors_accept(const opes_params *p)
 #undef OK_OR_ABSENT
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     opes_smtp_config *cfg = NULL;

@@ -47,6 +47,8 @@ static int has_crlfnul(opes_str s)
     return 0;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     opes_params p, q;

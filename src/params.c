@@ -16,7 +16,8 @@
 /* RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500 characters in
  * length." */
 #define ORCPT_MAX 500
-/* Room for a decoded AUTH mailbox: the longest path a config may allow. */
+/* Room for a decoded AUTH mailbox: the ceiling of the path limit (a longer
+ * one is OPES_EPARAM_TOO_LONG, whatever the leniency). */
 #define AUTH_DECODED_MAX OPES_MAX_PATH
 
 enum builtin {
