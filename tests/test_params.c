@@ -262,6 +262,14 @@ static void test_rfc4954_auth(void)
     EXPECT(c, MAIL, "AUTH", OPES_EPARAM_VALUE, 4);
     EXPECT(none, MAIL, "AUTH=<>", OPES_EPARAM_UNKNOWN, 0);
     EXPECT(c, RCPT, "AUTH=<>", OPES_EPARAM_UNKNOWN, 0);
+    /* decoding to more than OPES_MAX_PATH octets is refused outright */
+    {
+        static char big[5 + OPES_MAX_PATH + 16];
+        memcpy(big, "AUTH=", 5);
+        memset(big + 5, 'a', OPES_MAX_PATH + 1);
+        memcpy(big + 5 + OPES_MAX_PATH + 1, "@example.com", 12);
+        EXPECT_N(c, MAIL, big, 5 + OPES_MAX_PATH + 13, OPES_EPARAM_TOO_LONG, 5 + OPES_MAX_PATH);
+    }
     /* a quoted local-part, xtext-encoded: "a b"@example.com */
     EXPECT(c, MAIL, "AUTH=+22a+20b+22@example.com", OPES_OK, 0);
 
