@@ -97,7 +97,7 @@ static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
  * (BODY=BINARYMIME +16), RFC 4954 3 (AUTH= +500), RFC 6531 3.1 (+10),
  * RFC 8689 2 (+11), RFC 3461 5.4 (RCPT lines of at least 1036 octets with
  * DSN: +524; MAIL: " RET=HDRS" + " ENVID=" + 100 = +116), RFC 6710 (MT-PRIORITY),
- * RFC 2852 (BY). */
+ * RFC 2852 (BY). MT-PRIORITY +15 (RFC 6710 3 item 6), BY +17 (RFC 2852 2 (5)). */
 static void register_builtins(opes_smtp_config *c)
 {
     opes_smtp_config_add_extension(c, "SIZE", 26, 0);
@@ -121,7 +121,7 @@ static void register_builtins(opes_smtp_config *c)
     opes_smtp_config_add_param(c, "AUTH", "AUTH", OPES_PARAM_MAIL, OPES_VALUE_REQUIRED);
     opes_smtp_config_add_extension(c, "REQUIRETLS", 11, 0);
     opes_smtp_config_add_param(c, "REQUIRETLS", "REQUIRETLS", OPES_PARAM_MAIL, OPES_VALUE_NONE);
-    opes_smtp_config_add_extension(c, "MT-PRIORITY", 16, 0);
+    opes_smtp_config_add_extension(c, "MT-PRIORITY", 15, 0);
     opes_smtp_config_add_param(c, "MT-PRIORITY", "MT-PRIORITY", OPES_PARAM_MAIL,
                                OPES_VALUE_REQUIRED);
     opes_smtp_config_add_extension(c, "DELIVERBY", 17, 0);
