@@ -33,7 +33,7 @@ static const char s_crlf[] = "\r\n";
 static const char s_dot[] = ".";
 static const char s_cr[] = "\r";
 static const char s_lf[] = "\n";
-static const char s_term[] = ".\r\n";        /* terminator after a CRLF */
+static const char s_term[] = ".\r\n";          /* terminator after a CRLF */
 static const char s_crlf_term[] = "\r\n.\r\n"; /* with the CRLF added */
 
 #define DEFAULT_LINE_LIMIT 1000 /* RFC 5321 4.5.3.1.6, incl. CRLF */
@@ -74,10 +74,10 @@ const char *opes__data_find_eol(const char *p, const char *end)
     while (end - p >= 32) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-        unsigned ma = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf)));
-        unsigned mb = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)));
+        unsigned ma =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf)));
+        unsigned mb =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)));
         unsigned m = ma | (mb << 16);
         if (m)
             return p + __builtin_ctz(m);
@@ -85,8 +85,8 @@ const char *opes__data_find_eol(const char *p, const char *end)
     }
     if (end - p >= 16) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf)));
         if (m)
             return p + __builtin_ctz(m);
         p += 16;
@@ -755,6 +755,7 @@ opes_status opes_data_encoder_summary(const opes_data_encoder *e, opes_data_summ
     if (!e || !out)
         return OPES_EINVAL;
     *out = e->sum;
+    out->bytes_in = e->off;
     return OPES_OK;
 }
 
@@ -862,8 +863,7 @@ opes_status opes_data_encode(opes_data_encoder *e, const char *buf, size_t len, 
                     e->text_len += room;
                     if (p > s)
                         goto flush;
-                    q_push(&e->q, OPES_DATA_EV_LONG_LINE, NULL, 0,
-                           e->off + (uint64_t)(p - buf));
+                    q_push(&e->q, OPES_DATA_EV_LONG_LINE, NULL, 0, e->off + (uint64_t)(p - buf));
                     e->sum.long_lines++;
                     e->long_done = 1;
                     goto deliver;
@@ -896,7 +896,6 @@ opes_status opes_data_encode(opes_data_encoder *e, const char *buf, size_t len, 
         if (e->state == E_ERR) {
             *used = (size_t)(p - buf);
             e->off += *used;
-            e->sum.bytes_in = e->off;
             *ev = e->err_ev;
             return e->err;
         }
@@ -908,12 +907,10 @@ done:
         goto flush;
     *used = len;
     e->off += len;
-    e->sum.bytes_in = e->off;
     return OPES_OK;
 deliver:
     *used = (size_t)(p - buf);
     e->off += *used;
-    e->sum.bytes_in = e->off;
     q_pop(&e->q, ev);
     return OPES_OK;
 flush:
@@ -924,7 +921,6 @@ flush:
     e->sum.bytes_out += ev->content.len;
     *used = (size_t)(p - buf);
     e->off += *used;
-    e->sum.bytes_in = e->off;
     return OPES_OK;
 }
 

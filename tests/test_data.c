@@ -11,9 +11,9 @@
  * sits right before a PROT_NONE page, so an over-read faults.
  */
 #define _DEFAULT_SOURCE 1
+#include "data_internal.h"
 #include "harness.h"
 #include "internal.h"
-#include "data_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -106,8 +106,8 @@ static void sb_escaped(sb *b, const char *p, size_t n)
 /* An event log: adjacent content merged, offset of the first piece kept. */
 typedef struct evlog {
     sb log;
-    sb content;  /* all content, for comparing messages */
-    sb pending;  /* the current run of content */
+    sb content; /* all content, for comparing messages */
+    sb pending; /* the current run of content */
     uint64_t pending_off;
     int ended;
     uint64_t end_used; /* absolute bytes consumed at END */
@@ -477,24 +477,29 @@ static void test_rfc5321_transparency(void)
      * the first <CRLF> is actually the terminator of the previous line" --
      * so the CRLF stays in the content, and *used stops after the final LF
      * (the pipelined QUIT is not consumed). */
-    SPLITS(R_, "Hello\r\n.\r\nQUIT\r\n", "content off=0 \"Hello\\r\\n\"\n"
-                                          "end off=7 used=10\n");
+    SPLITS(R_, "Hello\r\n.\r\nQUIT\r\n",
+           "content off=0 \"Hello\\r\\n\"\n"
+           "end off=7 used=10\n");
 
     /* RFC 5321 4.5.2: "If the first character is a period and there are
      * other characters on the line, the first character is deleted." */
-    SPLITS(R_, "a\r\n..b\r\n.\r\n", "content off=0 \"a\\r\\n.b\\r\\n\"\n"
-                                     "end off=8 used=11\n");
+    SPLITS(R_, "a\r\n..b\r\n.\r\n",
+           "content off=0 \"a\\r\\n.b\\r\\n\"\n"
+           "end off=8 used=11\n");
     /* a line of two dots is a line of one dot; three give two */
-    SPLITS(R_, "..\r\n...\r\n.\r\n", "content off=1 \".\\r\\n..\\r\\n\"\n"
-                                      "end off=9 used=12\n");
+    SPLITS(R_, "..\r\n...\r\n.\r\n",
+           "content off=1 \".\\r\\n..\\r\\n\"\n"
+           "end off=9 used=12\n");
     /* ".abc": not stuffed by its client. Deleted per 4.5.2, and noted. */
-    SPLITS(R_, "x\r\n.abc\r\n.\r\n", "content off=0 \"x\\r\\n\"\n"
-                                      "dot_not_stuffed off=3\n"
-                                      "content off=4 \"abc\\r\\n\"\n"
-                                      "end off=9 used=12\n");
+    SPLITS(R_, "x\r\n.abc\r\n.\r\n",
+           "content off=0 \"x\\r\\n\"\n"
+           "dot_not_stuffed off=3\n"
+           "content off=4 \"abc\\r\\n\"\n"
+           "end off=9 used=12\n");
     /* a dot inside a line is plain content */
-    SPLITS(R_, "a.b\r\n .\r\n.\r\n", "content off=0 \"a.b\\r\\n .\\r\\n\"\n"
-                                      "end off=9 used=12\n");
+    SPLITS(R_, "a.b\r\n .\r\n.\r\n",
+           "content off=0 \"a.b\\r\\n .\\r\\n\"\n"
+           "end off=9 used=12\n");
 }
 
 static void test_first_line(void)
@@ -503,14 +508,17 @@ static void test_first_line(void)
      * mid-line and missed both of these). An empty message is just ".". */
     SPLITS(R_, ".\r\n", "end off=0 used=3\n");
     SPLITS(R_, ".\r\nMAIL FROM:<a@b>\r\n", "end off=0 used=3\n");
-    SPLITS(R_, "..x\r\n.\r\n", "content off=1 \".x\\r\\n\"\n"
-                               "end off=5 used=8\n");
-    SPLITS(R_, "..\r\n.\r\n", "content off=1 \".\\r\\n\"\n"
-                              "end off=4 used=7\n");
+    SPLITS(R_, "..x\r\n.\r\n",
+           "content off=1 \".x\\r\\n\"\n"
+           "end off=5 used=8\n");
+    SPLITS(R_, "..\r\n.\r\n",
+           "content off=1 \".\\r\\n\"\n"
+           "end off=4 used=7\n");
     SPLITS(N_, ".\r\n", "end off=0 used=3\n");
     /* an empty line then the end: one empty line of content */
-    SPLITS(R_, "\r\n.\r\n", "content off=0 \"\\r\\n\"\n"
-                            "end off=2 used=5\n");
+    SPLITS(R_, "\r\n.\r\n",
+           "content off=0 \"\\r\\n\"\n"
+           "end off=2 used=5\n");
 
     opes_data_decoder *d = make_decoder(R_);
     size_t used;
@@ -539,8 +547,9 @@ static void test_appendix_d1(void)
      * second one (RFC 5321 4.5.2), so it travels as "....etc.". */
     static const char wire[] = "Blah blah blah...\r\n....etc. etc. etc.\r\n.\r\n";
     static const char text[] = "Blah blah blah...\r\n...etc. etc. etc.\r\n";
-    SPLITS(R_, wire, "content off=0 \"Blah blah blah...\\r\\n...etc. etc. etc.\\r\\n\"\n"
-                     "end off=39 used=42\n");
+    SPLITS(R_, wire,
+           "content off=0 \"Blah blah blah...\\r\\n...etc. etc. etc.\\r\\n\"\n"
+           "end off=39 used=42\n");
     size_t clen;
     int ended;
     uint64_t used;
@@ -597,65 +606,73 @@ static void test_smuggling_logs(void)
     /* Postfix before 3.9 (CVE-2023-51764) ended DATA at "<LF>.<LF>" and
      * "<LF>.<CRLF>"; others at "<CR>.<CR>" or "<CRLF>.<LF>". None of them
      * ends the data here (RFC 5321 4.1.1.4), in either mode. */
-    SPLITS(R_, "a\n.\nb\r\n.\r\n", "content off=0 \"a\"\n"
-                                   "bare_lf off=1\n"
-                                   "content off=1 \"\\n\"\n"
-                                   "false_end off=2\n"
-                                   "content off=2 \".\"\n"
-                                   "bare_lf off=3\n"
-                                   "content off=3 \"\\nb\\r\\n\"\n"
-                                   "end off=7 used=10\n");
-    SPLITS(N_, "a\n.\nb\r\n.\r\n", "content off=0 \"a\"\n"
-                                   "bare_lf off=1\n"
-                                   "content off=1 \"\\r\\n\"\n"
-                                   "false_end off=2\n"
-                                   "content off=2 \".\"\n"
-                                   "bare_lf off=3\n"
-                                   "content off=3 \"\\r\\nb\\r\\n\"\n"
-                                   "end off=7 used=10\n");
+    SPLITS(R_, "a\n.\nb\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_lf off=1\n"
+           "content off=1 \"\\n\"\n"
+           "false_end off=2\n"
+           "content off=2 \".\"\n"
+           "bare_lf off=3\n"
+           "content off=3 \"\\nb\\r\\n\"\n"
+           "end off=7 used=10\n");
+    SPLITS(N_, "a\n.\nb\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_lf off=1\n"
+           "content off=1 \"\\r\\n\"\n"
+           "false_end off=2\n"
+           "content off=2 \".\"\n"
+           "bare_lf off=3\n"
+           "content off=3 \"\\r\\nb\\r\\n\"\n"
+           "end off=7 used=10\n");
     /* "<LF>.<CRLF>": the line after a bare LF is never the end line, even
      * normalising, where it becomes "<CRLF>.<CRLF>" in the content */
-    SPLITS(N_, "a\n.\r\n.\r\n", "content off=0 \"a\"\n"
-                                "bare_lf off=1\n"
-                                "content off=1 \"\\r\\n\"\n"
-                                "false_end off=2\n"
-                                "content off=2 \".\\r\\n\"\n"
-                                "end off=5 used=8\n");
-    SPLITS(R_, "a\n.\r\n.\r\n", "content off=0 \"a\"\n"
-                                "bare_lf off=1\n"
-                                "content off=1 \"\\n\"\n"
-                                "false_end off=2\n"
-                                "content off=2 \".\\r\\n\"\n"
-                                "end off=5 used=8\n");
+    SPLITS(N_, "a\n.\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_lf off=1\n"
+           "content off=1 \"\\r\\n\"\n"
+           "false_end off=2\n"
+           "content off=2 \".\\r\\n\"\n"
+           "end off=5 used=8\n");
+    SPLITS(R_, "a\n.\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_lf off=1\n"
+           "content off=1 \"\\n\"\n"
+           "false_end off=2\n"
+           "content off=2 \".\\r\\n\"\n"
+           "end off=5 used=8\n");
     /* "<CRLF>.<LF>" */
-    SPLITS(R_, "a\r\n.\nb\r\n.\r\n", "content off=0 \"a\\r\\n\"\n"
-                                     "false_end off=3\n"
-                                     "content off=3 \".\"\n"
-                                     "bare_lf off=4\n"
-                                     "content off=4 \"\\nb\\r\\n\"\n"
-                                     "end off=8 used=11\n");
+    SPLITS(R_, "a\r\n.\nb\r\n.\r\n",
+           "content off=0 \"a\\r\\n\"\n"
+           "false_end off=3\n"
+           "content off=3 \".\"\n"
+           "bare_lf off=4\n"
+           "content off=4 \"\\nb\\r\\n\"\n"
+           "end off=8 used=11\n");
     /* "<CRLF>.<CR>" + not LF */
-    SPLITS(R_, "a\r\n.\rb\r\n.\r\n", "content off=0 \"a\\r\\n\"\n"
-                                     "false_end off=3\n"
-                                     "content off=3 \".\"\n"
-                                     "bare_cr off=4\n"
-                                     "content off=4 \"\\rb\\r\\n\"\n"
-                                     "end off=8 used=11\n");
+    SPLITS(R_, "a\r\n.\rb\r\n.\r\n",
+           "content off=0 \"a\\r\\n\"\n"
+           "false_end off=3\n"
+           "content off=3 \".\"\n"
+           "bare_cr off=4\n"
+           "content off=4 \"\\rb\\r\\n\"\n"
+           "end off=8 used=11\n");
     /* "<CR>.<CR>" normalised */
-    SPLITS(N_, "a\r.\rb\r\n.\r\n", "content off=0 \"a\"\n"
-                                   "bare_cr off=1\n"
-                                   "content off=1 \"\\r\\n\"\n"
-                                   "false_end off=2\n"
-                                   "content off=2 \".\"\n"
-                                   "bare_cr off=3\n"
-                                   "content off=3 \"\\r\\nb\\r\\n\"\n"
-                                   "end off=7 used=10\n");
+    SPLITS(N_, "a\r.\rb\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_cr off=1\n"
+           "content off=1 \"\\r\\n\"\n"
+           "false_end off=2\n"
+           "content off=2 \".\"\n"
+           "bare_cr off=3\n"
+           "content off=3 \"\\r\\nb\\r\\n\"\n"
+           "end off=7 used=10\n");
     /* a bare CR right before the real terminator's CRLF does not matter:
      * "<CR><CRLF>.<CRLF>" ends the data (the CRLF before "." is real) */
-    SPLITS(R_, "a\r\r\n.\r\n", "content off=0 \"a\"\n"
-                               "bare_cr off=1\n"
-                               "content off=1 \"\\r\\r\\n\"\n"
-                               "end off=4 used=7\n");
+    SPLITS(R_, "a\r\r\n.\r\n",
+           "content off=0 \"a\"\n"
+           "bare_cr off=1\n"
+           "content off=1 \"\\r\\r\\n\"\n"
+           "end off=4 used=7\n");
 }
 
 static void test_smuggling_variants(void)
@@ -666,8 +683,8 @@ static void test_smuggling_variants(void)
      * commands are content; the caller is told (FALSE_END); rejecting, the
      * reply is 550 5.5.2. */
     static const char *const seq[] = {
-        "\n.\n",   "\n.\r\n",   "\r.\r",    "\r.\r\n",    "\r\n.\n",     "\n.\r",
-        "\r\n.\rX", "\r.\n",    "\n\n.\n\n", "\r\n.\r\r\n", "\r\r.\r\r", "\n.\n\r\n.\n",
+        "\n.\n",    "\n.\r\n", "\r.\r",     "\r.\r\n",     "\r\n.\n",   "\n.\r",
+        "\r\n.\rX", "\r.\n",   "\n\n.\n\n", "\r\n.\r\r\n", "\r\r.\r\r", "\n.\n\r\n.\n",
     };
     static const char head[] = "From: a@example.org\r\n\r\nhello";
     static const char smuggled[] = "MAIL FROM:<evil@attacker.example>\r\n"
@@ -734,8 +751,7 @@ static void test_smuggling_payloads(void)
             size_t clen;
             int ended;
             uint64_t used;
-            char *c = decode_content((dopts){mode, 0}, payloads[i], lens[i], &clen, &ended,
-                                     &used);
+            char *c = decode_content((dopts){mode, 0}, payloads[i], lens[i], &clen, &ended, &used);
             CHECK(ended);
             CHECK_EQ(used, lens[i]); /* one message: it ends at the very end */
             /* the smuggled command is inside the content */
@@ -798,33 +814,49 @@ static void test_long_lines(void)
            "end off=32 used=35\n");
     /* the byte passing the limit is a bare CR passed on: BARE_CR, then
      * LONG_LINE, both at its offset */
-    SPLITS(small, "12345678\ry\r\n.\r\n", "content off=0 \"12345678\"\n"
-                                          "bare_cr off=8\n"
-                                          "long_line off=8\n"
-                                          "content off=8 \"\\ry\\r\\n\"\n"
-                                          "end off=12 used=15\n");
+    SPLITS(small, "12345678\ry\r\n.\r\n",
+           "content off=0 \"12345678\"\n"
+           "bare_cr off=8\n"
+           "long_line off=8\n"
+           "content off=8 \"\\ry\\r\\n\"\n"
+           "end off=12 used=15\n");
     /* normalising, the bare CR ends the line instead */
     dopts small_n = {OPES_DATA_NORMALISE, 10};
-    SPLITS(small_n, "12345678\ry\r\n.\r\n", "content off=0 \"12345678\"\n"
-                                            "bare_cr off=8\n"
-                                            "content off=8 \"\\r\\ny\\r\\n\"\n"
-                                            "end off=12 used=15\n");
+    SPLITS(small_n, "12345678\ry\r\n.\r\n",
+           "content off=0 \"12345678\"\n"
+           "bare_cr off=8\n"
+           "content off=8 \"\\r\\ny\\r\\n\"\n"
+           "end off=12 used=15\n");
     /* a held dot passing the limit (limit 2: no text at all fits) */
     dopts tiny = {OPES_DATA_REJECT, 2};
-    SPLITS(tiny, "\r\n.\nx\r\n.\r\n", "content off=0 \"\\r\\n\"\n"
-                                     "false_end off=2\n"
-                                     "long_line off=2\n"
-                                     "content off=2 \".\"\n"
-                                     "bare_lf off=3\n"
-                                     "content off=3 \"\\nx\\r\\n\"\n"
-                                     "end off=7 used=10\n");
+    SPLITS(tiny, "\r\n.\nx\r\n.\r\n",
+           "content off=0 \"\\r\\n\"\n"
+           "false_end off=2\n"
+           "long_line off=2\n"
+           "content off=2 \".\"\n"
+           "bare_lf off=3\n"
+           "content off=3 \"\\nx\\r\\n\"\n"
+           "end off=7 used=10\n");
 }
 
 /* ---- a realistic 64 KiB message ------------------------------------------- */
 
-static const char *const words[] = {"the", "meeting", "moved", "to", "thursday", ".", "please",
-                                    "bring", "figures", "...", "regards", "and", "thanks",
-                                    "release", "=?utf-8?q?caf=C3=A9?=", "\xc3\xa9t\xc3\xa9"};
+static const char *const words[] = {"the",
+                                    "meeting",
+                                    "moved",
+                                    "to",
+                                    "thursday",
+                                    ".",
+                                    "please",
+                                    "bring",
+                                    "figures",
+                                    "...",
+                                    "regards",
+                                    "and",
+                                    "thanks",
+                                    "release",
+                                    "=?utf-8?q?caf=C3=A9?=",
+                                    "\xc3\xa9t\xc3\xa9"};
 
 /* Content lines (CRLF), some beginning with ".", a base64-like block of
  * 76-column lines, empty lines, from a fixed seed. */
@@ -960,8 +992,8 @@ static void test_random_vs_reference(void)
             strcmp(sb_str(&a.log), sb_str(&c.log)) != 0) {
             all_same = 0;
             test_hexdump("input", in, n);
-            fprintf(stderr, "  mode %d limit %zu\n--- ref\n%s--- whole\n%s--- chunked\n%s",
-                    o.mode, o.limit, sb_str(&b.log), sb_str(&a.log), sb_str(&c.log));
+            fprintf(stderr, "  mode %d limit %zu\n--- ref\n%s--- whole\n%s--- chunked\n%s", o.mode,
+                    o.limit, sb_str(&b.log), sb_str(&a.log), sb_str(&c.log));
         }
         log_free(&a);
         log_free(&b);
@@ -1110,8 +1142,8 @@ typedef struct eopts {
 
 /* Encode in[0..n) cut at cuts, then finish. out: the encoded stream; log:
  * events (content merged); returns the first error status (or OPES_OK). */
-static opes_status run_encoder(eopts o, const char *in, size_t n, const size_t *cuts,
-                               size_t ncut, sb *out, evlog *l)
+static opes_status run_encoder(eopts o, const char *in, size_t n, const size_t *cuts, size_t ncut,
+                               sb *out, evlog *l)
 {
     opes_data_encoder *e = NULL;
     window w;
@@ -1229,7 +1261,7 @@ static int check_encode(eopts o, const char *in, size_t n, const char *want_out,
     return ok;
 }
 
-#define ENC(o, lit, want, st, log)                                                         \
+#define ENC(o, lit, want, st, log)                                                                 \
     CHECK(check_encode((o), (lit), sizeof(lit) - 1, (want), sizeof(want) - 1, (st), (log)))
 
 static void test_encoder(void)
@@ -1353,8 +1385,8 @@ static void test_smtplib_vectors(void)
             free(out);
             continue;
         }
-        CHECK(check_encode((eopts){v[i].mode, OPES_DATA_ADD_CRLF, 0}, in, n_in, out, n_out,
-                           OPES_OK, NULL));
+        CHECK(check_encode((eopts){v[i].mode, OPES_DATA_ADD_CRLF, 0}, in, n_in, out, n_out, OPES_OK,
+                           NULL));
         /* and the server side: the wire decodes to the fixed-up message */
         sb want = {0};
         if (v[i].mode == OPES_DATA_NORMALISE)
@@ -1384,8 +1416,8 @@ static void test_smtplib_vectors(void)
     if (in && q) {
         sb out = {0};
         evlog l;
-        CHECK_ST(run_encoder((eopts){OPES_DATA_NORMALISE, OPES_DATA_REPORT, 0}, in, n_in, NULL,
-                             0, &out, &l),
+        CHECK_ST(run_encoder((eopts){OPES_DATA_NORMALISE, OPES_DATA_REPORT, 0}, in, n_in, NULL, 0,
+                             &out, &l),
                  OPES_OK);
         CHECK_MEM(out.p, out.n, q, n_q);
         log_free(&l);

@@ -16,6 +16,23 @@
  * out as views into the caller's buffer, or into static constants for the
  * few bytes the codec itself supplies ("\r\n", ".", "\r", "\n").
  *
+ * A server's loop over the bytes p[0..n) read after its 354 reply:
+ *
+ *     for (;;) {
+ *         size_t used;
+ *         opes_data_event ev;
+ *         opes_data_decode(d, p, n, &used, &ev);
+ *         p += used, n -= used;
+ *         if (ev.type == OPES_DATA_EV_NONE)
+ *             break;                             (read more, then go on)
+ *         if (ev.type == OPES_DATA_EV_CONTENT)
+ *             store(ev.content.ptr, ev.content.len);
+ *         else if (ev.type == OPES_DATA_EV_END)
+ *             break;   (reply as opes_data_decoder_summary() says; p..n is the next command)
+ *         else
+ *             note(ev.type, ev.offset);
+ *     }
+ *
  * SMTP smuggling. Only "<CRLF>.<CRLF>" ends the data, in every mode and for
  * every split: "<LF>.<LF>", "<LF>.<CRLF>", "<CR>.<CR>", "<CRLF>.<LF>",
  * "<CRLF>.<CR>"... never do (RFC 5321 4.1.1.4: "the sequence "<LF>.<LF>" ...
@@ -141,22 +158,22 @@ OPES_API const char *opes_data_event_name(int type);
  * opes_data_encoder_summary(). Plain data; the strings are static.
  */
 typedef struct opes_data_summary {
-    uint64_t bytes_in;  /* decoder: data bytes consumed, stuffing dots and the
-                           terminator ".\r\n" included; encoder: content bytes
-                           consumed */
-    uint64_t bytes_out; /* decoder: content bytes handed out; encoder: encoded
-                           bytes handed out, terminator included */
-    uint64_t lines;     /* content lines ended by CRLF (or, normalising, by a
-                           bare CR or LF made CRLF) */
-    uint64_t longest_line;   /* longest such line incl. its CRLF, not counting
-                                a stuffing dot */
-    uint64_t stuffed_dots;   /* decoder: dots removed; encoder: dots added */
-    uint64_t bare_lf;        /* OPES_DATA_EV_BARE_LF events */
-    uint64_t bare_cr;        /* OPES_DATA_EV_BARE_CR events */
-    uint64_t long_lines;     /* OPES_DATA_EV_LONG_LINE events */
+    uint64_t bytes_in;        /* decoder: data bytes consumed, stuffing dots and the
+                                 terminator ".\r\n" included; encoder: content bytes
+                                 consumed */
+    uint64_t bytes_out;       /* decoder: content bytes handed out; encoder: encoded
+                                 bytes handed out, terminator included */
+    uint64_t lines;           /* content lines ended by CRLF (or, normalising, by a
+                                 bare CR or LF made CRLF) */
+    uint64_t longest_line;    /* longest such line incl. its CRLF, not counting
+                                 a stuffing dot */
+    uint64_t stuffed_dots;    /* decoder: dots removed; encoder: dots added */
+    uint64_t bare_lf;         /* OPES_DATA_EV_BARE_LF events */
+    uint64_t bare_cr;         /* OPES_DATA_EV_BARE_CR events */
+    uint64_t long_lines;      /* OPES_DATA_EV_LONG_LINE events */
     uint64_t dot_not_stuffed; /* OPES_DATA_EV_DOT_NOT_STUFFED events */
-    uint64_t false_ends;     /* OPES_DATA_EV_FALSE_END events */
-    int complete;            /* decoder: END seen; encoder: END handed out */
+    uint64_t false_ends;      /* OPES_DATA_EV_FALSE_END events */
+    int complete;             /* decoder: END seen; encoder: END handed out */
     /* Decoder, once complete: the reply a server should give to the end of
      * data (RFC 5321 4.1.1.4, 4.3.2). 250 "2.0.0" "OK", or, in
      * OPES_DATA_REJECT mode after a bare CR or LF, the reject code (550
@@ -270,8 +287,7 @@ OPES_API opes_status opes_data_decode(opes_data_decoder *d, const char *buf, siz
  * server should give (see opes_data_summary).
  * @return OPES_OK, OPES_EINVAL (d or out NULL).
  */
-OPES_API opes_status opes_data_decoder_summary(const opes_data_decoder *d,
-                                               opes_data_summary *out);
+OPES_API opes_status opes_data_decoder_summary(const opes_data_decoder *d, opes_data_summary *out);
 
 /* ---- encoder (client side) --------------------------------------------- */
 
@@ -350,8 +366,7 @@ OPES_API opes_status opes_data_encode_finish(opes_data_encoder *e, opes_data_eve
 
 /** Counters of the message so far (reply fields 0/NULL).
  *  @return OPES_OK, OPES_EINVAL. */
-OPES_API opes_status opes_data_encoder_summary(const opes_data_encoder *e,
-                                               opes_data_summary *out);
+OPES_API opes_status opes_data_encoder_summary(const opes_data_encoder *e, opes_data_summary *out);
 
 #ifdef __cplusplus
 }
