@@ -22,5 +22,6 @@
 #include "command.h"
 #include "reply.h"
 #include "ehlo.h"
+#include "data.h"
 
 #endif /* OPES_OPES_H */
