@@ -90,7 +90,7 @@ TOOL := $(B)/opes
 all: $(STATIC) $(SHARED_REAL) $(TOOL) $(B)/libopes.pc
 lib: $(STATIC) $(SHARED_REAL)
 
-$(B)/obj/%.o: src/%.c $(HEADERS) src/internal.h | $(B)/obj
+$(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) | $(B)/obj
 	$(CC) $(LIB_CFLAGS) -Isrc -c $< -o $@
 
 $(B)/obj $(B)/tests $(B)/fuzz $(B)/bench:
