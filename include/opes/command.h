@@ -118,10 +118,14 @@ OPES_API const char *opes_verb_name(int verb);
 typedef struct opes_auth_line {
     int cancel;        /* the line was "*" */
     opes_str response; /* base64 as sent (empty for an empty line) */
-    size_t line_len;   /* bytes incl. CRLF */
+    size_t line_len;   /* bytes incl. CRLF; 0 for an over-long line whose
+                          end is not in the buffer yet */
     size_t error_offset;
-    int reply_code;    /* on error: 500 (5.5.6) too long, 501 (5.5.2) bad base64 */
+    int reply_code;    /* on error: 500 (5.5.6) too long, 501 (5.5.2) bad
+                          base64, 500 (5.5.2) bare CR/LF; also on a cancel
+                          (status OK): 501 (5.7.0), which RFC 4954 4 demands */
     const char *enhanced;
+    unsigned notes;    /* OPES_NOTE_BARE_LF when a bare LF ended the line */
 } opes_auth_line;
 
 /**
