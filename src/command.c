@@ -627,6 +627,7 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
                 eoff = (size_t)(end - p);
             return param_fail(x, st, p + eoff, utf8);
         }
+        cmd->notes |= cmd->params.notes;
     }
     if (is_mail && utf8 && (cmd->path.flags & OPES_PATH_F_UTF8) &&
         opes_params_smtputf8(&cmd->params) != OPES_OK) {
@@ -771,7 +772,7 @@ static void reset_cmd(opes_command *cmd)
 }
 
 static opes_status too_long(opes_command *cmd, const char *buf, size_t len, size_t from,
-                            int bare_lf, size_t limit, int verb, size_t *used)
+                            int bare_lf, size_t limit, int auth, size_t *used)
 {
     size_t line_len;
     *used = skip_len(buf, len, from, bare_lf, &line_len);
@@ -780,8 +781,9 @@ static opes_status too_long(opes_command *cmd, const char *buf, size_t len, size
     cmd->reply_code = 500;
     /* RFC 5321 4.5.3.1.9 "500 Line too long."; X.5.2 (RFC 3463: the
      * command could not be interpreted; RFC 5248 lists 500). AUTH lines:
-     * X.5.6 (RFC 4954 4, 6). */
-    cmd->enhanced = verb == OPES_VERB_AUTH ? "5.5.6" : "5.5.2";
+     * X.5.6 (RFC 4954 4, 6) when AUTH is offered (else it is a command
+     * like any other, answered 502 when short enough). */
+    cmd->enhanced = auth ? "5.5.6" : "5.5.2";
     return OPES_ELINE_TOO_LONG;
 }
 
@@ -830,7 +832,8 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
                 cmd->verb_text.ptr = buf;
                 cmd->verb_text.len = w.len;
             }
-            return too_long(cmd, buf, len, w2, bare_lf, lim, w.verb, used);
+            return too_long(cmd, buf, len, w2, bare_lf, lim,
+                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
         }
     }
     line_len = eol + 1;
@@ -844,7 +847,8 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
     if (line_len > base) {
         lim = verb_limit(cfg, w.verb);
         if (line_len > lim)
-            return too_long(cmd, buf, len, eol, bare_lf, lim, w.verb, used);
+            return too_long(cmd, buf, len, eol, bare_lf, lim,
+                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
     }
     if (cend == eol) /* only reachable with OPES_LENIENT_BARE_LF */
         cmd->notes |= OPES_NOTE_BARE_LF;
