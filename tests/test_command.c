@@ -1233,6 +1233,40 @@ static void test_case_space_chars(void)
     CHECK_LINE(cfg, "NOOP \x1b[0m\r\n", OPES_EBAD_CHAR, OPES_VERB_NOOP, 500, "5.5.2");
     CHECK_LINE(len, "NOOP a\rb\r\n", OPES_EBARE_CR, OPES_VERB_NOOP, 500, "5.5.2");
 
+    /* every control (HT aside) and DEL, at every offset of a NOOP line:
+     * found, at its offset, with the status of its kind */
+    {
+        char line[40];
+        int bad = 0;
+        for (int ch = 0; ch < 256; ch++) {
+            for (size_t pos = 5; pos < 35; pos++) {
+                opes_status want = OPES_OK;
+                memcpy(line, "NOOP ", 5);
+                memset(line + 5, 'x', 30);
+                memcpy(line + 35, "\r\n", 2);
+                line[pos] = (char)ch;
+                if (ch == '\r')
+                    want = OPES_EBARE_CR;
+                else if (ch == '\n')
+                    want = OPES_EBARE_LF;
+                else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                    want = OPES_EBAD_CHAR;
+                else if (ch >= 0x80)
+                    want = OPES_EBAD_CHAR; /* non-ASCII in NOOP, strict */
+                else if (ch == '\t' && pos == 5)
+                    want = OPES_OK; /* "NOOP \txxx": text starting with HT */
+                opes_status st = parse_n(cfg, line, 37, &c, &used);
+                if (st != want || (want != OPES_OK && c.error_offset != pos) || used != 37) {
+                    if (!bad)
+                        fprintf(stderr, "    byte %02x at %zu: %s, offset %zu\n", ch, pos,
+                                opes_status_name(st), c.error_offset);
+                    bad = 1;
+                }
+            }
+        }
+        CHECK(!bad);
+    }
+
     /* non-ASCII outside SMTPUTF8: "500 syntax error - invalid character"
      * (RFC 5321 2.4); lenient 8-bit: accepted if UTF-8, noted */
     CHECK_LINE(cfg, "NOOP gr\xc3\xbc\xc3\x9f\r\n", OPES_EBAD_CHAR, OPES_VERB_NOOP, 500, "5.5.2");
