@@ -1009,6 +1009,29 @@ static void test_line_limits(void)
     CHECK_ST(parse(cfg, s, &c, &used), OPES_ELINE_TOO_LONG);
     CHECK_EQ(used, 512);
     free(s);
+    /* a tiny plain limit with DSN offered (RCPT 6 + 524 = 530): before
+     * the verb word is complete the RCPT limit applies, after it the verb's */
+    {
+        opes_smtp_config *t = mkcfg(0, "DSN");
+        opes_smtp_config_set_limit(t, OPES_LIMIT_COMMAND_LINE, 6);
+        CHECK_EQ(opes_smtp_config_line_limit(t, OPES_VERB_RCPT), 530);
+        CHECK_ST(parse(t, "RCPT", &c, &used), OPES_INCOMPLETE);
+        /* six letters: undecided (a word of up to 8 letters may be a verb) */
+        CHECK_ST(parse(t, "RCPTXY", &c, &used), OPES_INCOMPLETE);
+        CHECK_ST(parse(t, "RCPT TO:<a@b.example>\r\n", &c, &used), OPES_OK);
+        CHECK_ST(parse(t, "RCPT TO:<a@b.example>", &c, &used), OPES_INCOMPLETE);
+        CHECK_ST(parse(t, "QUIT\r\n", &c, &used), OPES_OK);
+        CHECK_ST(parse(t, "NOOP x", &c, &used), OPES_ELINE_TOO_LONG);
+        CHECK_EQ(c.verb, OPES_VERB_NOOP);
+        CHECK_EQ(used, 6);
+        CHECK_ST(parse(t, "NOOP x\r\n", &c, &used), OPES_ELINE_TOO_LONG);
+        CHECK_EQ(used, 8);
+        CHECK_EQ(c.line_len, 8);
+        CHECK_ST(parse(t, "QQQQQQQQQ", &c, &used), OPES_ELINE_TOO_LONG);
+        CHECK_EQ(c.verb, OPES_VERB_UNKNOWN);
+        CHECK_ST(parse(t, "QQQQQQQ\r", &c, &used), OPES_INCOMPLETE); /* the CR is not looked at */
+        opes_smtp_config_free(t);
+    }
     /* a configured lower limit */
     {
         opes_smtp_config *lo = mkcfg(0, "");
