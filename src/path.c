@@ -468,6 +468,16 @@ static opes_status scan_route(pctx *c, size_t i, size_t *end)
     }
 }
 
+/* What follows a mailbox at i is not what the caller's grammar wants there.
+ * After a domain name the byte simply cannot continue the Domain
+ * ("<a@b!>", "a@b>"): OPES_EBAD_DOMAIN; otherwise OPES_EBAD_PATH. */
+static opes_status after_mailbox(pctx *c, const opes_path *out, size_t i)
+{
+    int after_name =
+        i < c->len && out->kind == OPES_PATH_MAILBOX && out->domain_kind == OPES_DOMAIN_NAME;
+    return unexpected(c, i, after_name ? OPES_EBAD_DOMAIN : OPES_EBAD_PATH);
+}
+
 static opes_status path_parse(pctx *c, const opes_smtp_config *cfg, int mode, opes_path *out,
                               size_t *used)
 {
@@ -503,16 +513,11 @@ static opes_status path_parse(pctx *c, const opes_smtp_config *cfg, int mode, op
             i = rend + 1;
         }
         /* "<Postmaster>" only in RCPT, and without a route */
-        st = scan_mailbox(c, cfg, i, mode == OPES_PATH_FORWARD && out->route.len == 0, out,
-                          &end);
+        st = scan_mailbox(c, cfg, i, mode == OPES_PATH_FORWARD && out->route.len == 0, out, &end);
         if (st != OPES_OK)
             return st;
         if (end >= c->len || b[end] != '>')
-            return unexpected(c, end,
-                              out->kind == OPES_PATH_MAILBOX && end < c->len &&
-                                      out->domain_kind == OPES_DOMAIN_NAME
-                                  ? OPES_EBAD_DOMAIN
-                                  : OPES_EBAD_PATH);
+            return after_mailbox(c, out, end);
         end++;
     } else if (c->lenient & OPES_LENIENT_NO_BRACKETS) {
         /* a bare mailbox, up to SP or the end */
@@ -520,11 +525,7 @@ static opes_status path_parse(pctx *c, const opes_smtp_config *cfg, int mode, op
         if (st != OPES_OK)
             return st;
         if (end < c->len && b[end] != ' ')
-            return unexpected(c, end,
-                              out->kind == OPES_PATH_MAILBOX &&
-                                      out->domain_kind == OPES_DOMAIN_NAME
-                                  ? OPES_EBAD_DOMAIN
-                                  : OPES_EBAD_PATH);
+            return after_mailbox(c, out, end);
         c->flags |= OPES_PATH_F_NO_BRACKETS;
         c->notes |= OPES_NOTE_NO_BRACKETS;
     } else {
@@ -558,8 +559,7 @@ opes_status opes_path_parse(const opes_smtp_config *cfg, int mode, int utf8, con
         *notes = 0;
     if (used)
         *used = 0;
-    if (!out || !used || (!buf && len) ||
-        (mode != OPES_PATH_REVERSE && mode != OPES_PATH_FORWARD))
+    if (!out || !used || (!buf && len) || (mode != OPES_PATH_REVERSE && mode != OPES_PATH_FORWARD))
         return OPES_EINVAL;
     path_init(out, buf);
     c.b = (const unsigned char *)buf;
@@ -582,8 +582,8 @@ opes_status opes_path_parse(const opes_smtp_config *cfg, int mode, int utf8, con
 }
 
 /* see opes/path.h */
-opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char *buf,
-                               size_t len, opes_path *out, unsigned *notes)
+opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char *buf, size_t len,
+                               opes_path *out, unsigned *notes)
 {
     pctx c;
     size_t end = 0;
@@ -604,8 +604,7 @@ opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char
     c.err = 0;
     st = scan_mailbox(&c, cfg, 0, 0, out, &end);
     if (st == OPES_OK && end != len)
-        st = unexpected(&c, end,
-                        out->domain_kind == OPES_DOMAIN_NAME ? OPES_EBAD_DOMAIN : OPES_EBAD_PATH);
+        st = after_mailbox(&c, out, end);
     if (st != OPES_OK) {
         path_init(out, buf);
         return st;
@@ -666,8 +665,8 @@ static int is_dot_string(const unsigned char *s, size_t n)
 }
 
 /* see opes/path.h */
-opes_status opes_path_build(char *dst, size_t cap, size_t *len, const char *local,
-                            size_t local_len, const char *domain, size_t domain_len)
+opes_status opes_path_build(char *dst, size_t cap, size_t *len, const char *local, size_t local_len,
+                            const char *domain, size_t domain_len)
 {
     const unsigned char *l = (const unsigned char *)local;
     opes__wr w;

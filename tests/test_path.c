@@ -16,8 +16,8 @@ static opes_smtp_config *cfg_lenient(unsigned bits)
 
 /* Parse s (NUL-free literal) through a guarded copy. *g_out receives the copy
  * (freed by the caller with guarded_free) so views can be checked. */
-static opes_status parse_n(const opes_smtp_config *cfg, int mode, int utf8, const char *s,
-                           size_t n, opes_path *p, size_t *used, unsigned *notes)
+static opes_status parse_n(const opes_smtp_config *cfg, int mode, int utf8, const char *s, size_t n,
+                           opes_path *p, size_t *used, unsigned *notes)
 {
     const char *g = n ? guarded_copy(s, n) : NULL;
     opes_status st = opes_path_parse(cfg, mode, utf8, g, n, p, used, notes);
@@ -26,8 +26,7 @@ static opes_status parse_n(const opes_smtp_config *cfg, int mode, int utf8, cons
         CHECK(*used <= n);
         CHECK(p->mailbox.len == 0 ||
               (p->mailbox.ptr >= g && p->mailbox.ptr + p->mailbox.len <= g + n));
-        CHECK(p->domain.len == 0 ||
-              (p->domain.ptr >= g && p->domain.ptr + p->domain.len <= g + n));
+        CHECK(p->domain.len == 0 || (p->domain.ptr >= g && p->domain.ptr + p->domain.len <= g + n));
     } else {
         CHECK(*used <= n);
     }
@@ -84,8 +83,8 @@ static opes_status P(const opes_smtp_config *cfg, int mode, int utf8, const char
 static void test_rfc_examples(void)
 {
     /* RFC 5321 Appendix D.1-D.4, the paths of every MAIL and RCPT */
-    static const char *const d[] = {"<Smith@bar.com>", "<Jones@foo.com>", "<Green@foo.com>",
-                                    "<Brown@foo.com>", "<JQP@bar.com>",  "<Jones@XYZ.COM>",
+    static const char *const d[] = {"<Smith@bar.com>", "<Jones@foo.com>",    "<Green@foo.com>",
+                                    "<Brown@foo.com>", "<JQP@bar.com>",      "<Jones@XYZ.COM>",
                                     "<EAK@bar.com>",   "<Admin.MRC@foo.com>"};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         for (int mode = 0; mode <= 1; mode++) {
@@ -359,14 +358,13 @@ static void test_ipv4(void)
         const char *lit;
         int ok;
     } v[] = {
-        {"[1.2.3.4]", 1},       {"[0.0.0.0]", 1},      {"[255.255.255.255]", 1},
-        {"[192.0.2.1]", 1},     {"[001.02.3.004]", 1}, /* Snum = 1*3DIGIT */
-        {"[256.1.1.1]", 0},     {"[1.2.3.256]", 0},    {"[1.2.3]", 0},
-        {"[1.2.3.4.5]", 0},     {"[1.2.3.]", 0},       {"[.1.2.3]", 0},
-        {"[1..2.3]", 0},        {"[0001.2.3.4]", 0},   {"[1.2.3.4 ]", 0},
-        {"[ 1.2.3.4]", 0},      {"[1.2.3.a]", 0},      {"[]", 0},
-        {"[1.2.3.4", 0},        {"1.2.3.4]", 0},       {"[1.2.3.999]", 0},
-        {"[1.2.3.4]]", 0},      {"[[1.2.3.4]", 0},     {"[-1.2.3.4]", 0},
+        {"[1.2.3.4]", 1},      {"[0.0.0.0]", 1},   {"[255.255.255.255]", 1}, {"[192.0.2.1]", 1},
+        {"[001.02.3.004]", 1}, /* Snum = 1*3DIGIT */
+        {"[256.1.1.1]", 0},    {"[1.2.3.256]", 0}, {"[1.2.3]", 0},           {"[1.2.3.4.5]", 0},
+        {"[1.2.3.]", 0},       {"[.1.2.3]", 0},    {"[1..2.3]", 0},          {"[0001.2.3.4]", 0},
+        {"[1.2.3.4 ]", 0},     {"[ 1.2.3.4]", 0},  {"[1.2.3.a]", 0},         {"[]", 0},
+        {"[1.2.3.4", 0},       {"1.2.3.4]", 0},    {"[1.2.3.999]", 0},       {"[1.2.3.4]]", 0},
+        {"[[1.2.3.4]", 0},     {"[-1.2.3.4]", 0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         int kind = -1;
@@ -399,27 +397,27 @@ static void test_ipv6(void)
         {"[IPv6:2001:db8:0:0:0:0:0:1]", 1},
         {"[IPv6:2001:0DB8:0000:0000:0000:0000:0000:0001]", 1},
         {"[IPv6:FFFF:ffff:FfFf:0:1:2:3:4]", 1},
-        {"[IPv6:1:2:3:4:5:6:7]", 0},         /* 7 groups, no "::" */
-        {"[IPv6:1:2:3:4:5:6:7:8:9]", 0},     /* 9 groups */
-        {"[IPv6:12345:2:3:4:5:6:7:8]", 0},   /* 5 hex digits */
+        {"[IPv6:1:2:3:4:5:6:7]", 0},       /* 7 groups, no "::" */
+        {"[IPv6:1:2:3:4:5:6:7:8:9]", 0},   /* 9 groups */
+        {"[IPv6:12345:2:3:4:5:6:7:8]", 0}, /* 5 hex digits */
         {"[IPv6:1:2:3:4:5:6:7:g]", 0},
         {"[IPv6:1:2:3:4:5:6:7:]", 0},
-        {"[IPv6::1:2:3:4:5:6:7]", 0},        /* single leading ":" */
+        {"[IPv6::1:2:3:4:5:6:7]", 0}, /* single leading ":" */
         {"[IPv6:1:2:3:4:5:6:7:8:]", 0},
         /* IPv6-comp: "::" once, at most 6 other groups */
         {"[IPv6:::]", 1},
         {"[IPv6:::1]", 1},
         {"[IPv6:1::]", 1},
         {"[IPv6:2001:db8::1]", 1},
-        {"[IPv6:1:2:3::4:5:6]", 1},          /* 6 groups + "::" */
+        {"[IPv6:1:2:3::4:5:6]", 1}, /* 6 groups + "::" */
         {"[IPv6:1:2:3:4:5:6::]", 1},
         {"[IPv6:::1:2:3:4:5:6]", 1},
-        {"[IPv6:1:2:3:4::5:6:7]", 0},        /* 7 groups + "::" */
+        {"[IPv6:1:2:3:4::5:6:7]", 0}, /* 7 groups + "::" */
         {"[IPv6:1:2:3:4:5:6:7::]", 0},
         {"[IPv6:::1:2:3:4:5:6:7]", 0},
-        {"[IPv6:1::2::3]", 0},               /* "::" twice */
+        {"[IPv6:1::2::3]", 0}, /* "::" twice */
         {"[IPv6:::1::]", 0},
-        {"[IPv6::::]", 0},                   /* ":::" */
+        {"[IPv6::::]", 0}, /* ":::" */
         {"[IPv6:1:::2]", 0},
         {"[IPv6:::1:]", 0},
         {"[IPv6::]", 0},
@@ -440,7 +438,7 @@ static void test_ipv6(void)
         {"[IPv6:1:2:3:4::1.2.3.4]", 1},
         {"[IPv6:1::2:3:4:1.2.3.4]", 1},
         {"[IPv6:::1:2:3:4:1.2.3.4]", 1},
-        {"[IPv6:1:2:3:4:5::1.2.3.4]", 0},    /* 5 groups + "::" + IPv4 */
+        {"[IPv6:1:2:3:4:5::1.2.3.4]", 0}, /* 5 groups + "::" + IPv4 */
         {"[IPv6:::1:2:3:4:5:1.2.3.4]", 0},
         {"[IPv6:1:2::3:4:5:1.2.3.4]", 0},
         {"[IPv6:::256.1.1.1]", 0},
@@ -495,8 +493,8 @@ static void test_general_literal(void)
         {"[a:]", 0},
         {"[a.b:z]", 0},
         {"[a_b:z]", 0},
-        {"[a:b\\c]", 0},  /* dcontent excludes "\" */
-        {"[a:b[c]", 0},   /* and "[" */
+        {"[a:b\\c]", 0}, /* dcontent excludes "\" */
+        {"[a:b[c]", 0},  /* and "[" */
         {"[a:b c]", 0},
         {"[a:\xc3\xa9]", 0},
         {"[IPv6:zzz]", 0}, /* the IPv6 tag is not a general literal */
@@ -525,7 +523,8 @@ static void test_utf8(void)
 {
     opes_smtp_config *l8 = cfg_lenient(OPES_LENIENT_8BIT);
     /* U+7528 U+6237 @ U+4F8B U+5B50 . U+5E7F U+544A, in UTF-8 */
-    const char *cjk = "<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>";
+    const char *cjk =
+        "<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>";
 
     /* SMTPUTF8 in effect: UTF8-non-ascii in atext and sub-domain */
     CHECK_ST(P(NULL, REV, 1, cjk), OPES_OK);
@@ -547,10 +546,10 @@ static void test_utf8(void)
     CHECK_EQ(R.used, 3);
     CHECK_ST(P(NULL, REV, 1, "<a@b\xff>"), OPES_EBAD_UTF8);
     CHECK_EQ(R.used, 4);
-    CHECK_ST(P(NULL, REV, 1, "<a@b\xed\xa0\x80>"), OPES_EBAD_UTF8); /* surrogate */
-    CHECK_ST(P(NULL, REV, 1, "<a\xc0\xae@b>"), OPES_EBAD_UTF8);      /* overlong */
+    CHECK_ST(P(NULL, REV, 1, "<a@b\xed\xa0\x80>"), OPES_EBAD_UTF8);     /* surrogate */
+    CHECK_ST(P(NULL, REV, 1, "<a\xc0\xae@b>"), OPES_EBAD_UTF8);         /* overlong */
     CHECK_ST(P(NULL, REV, 1, "<a\xf4\x90\x80\x80@b>"), OPES_EBAD_UTF8); /* > U+10FFFF */
-    CHECK_ST(P(NULL, REV, 1, "<a@b\xe4\xbe"), OPES_EBAD_UTF8); /* truncated at the end */
+    CHECK_ST(P(NULL, REV, 1, "<a@b\xe4\xbe"), OPES_EBAD_UTF8);          /* truncated at the end */
     CHECK_EQ(R.used, 4);
     CHECK_ST(P(l8, REV, 1, "<ab\xc3@b>"), OPES_EBAD_UTF8);
     /* 8-bit in an address literal is never allowed (dcontent is ASCII) */
@@ -742,8 +741,8 @@ static void test_bad_bytes(void)
         size_t n;
         size_t at;
     } v[] = {
-        {"<a\r\n@b>", 7, 2}, {"<a@b\r\n>", 7, 4}, {"<a\0@b>", 6, 2}, {"<a@b\0>", 6, 4},
-        {"<a b@c>", 7, 2},   {"<a@b c>", 7, 4},   {"<a\t@b>", 6, 2}, {"<a\x7f@b>", 6, 2},
+        {"<a\r\n@b>", 7, 2},   {"<a@b\r\n>", 7, 4},   {"<a\0@b>", 6, 2},   {"<a@b\0>", 6, 4},
+        {"<a b@c>", 7, 2},     {"<a@b c>", 7, 4},     {"<a\t@b>", 6, 2},   {"<a\x7f@b>", 6, 2},
         {"<\"a\0\"@b>", 8, 3}, {"<\"a\n\"@b>", 8, 3}, {"<a\x1b@b>", 6, 2}, {"\r\n", 2, 0},
         {" <a@b>", 6, 0},
     };
@@ -932,24 +931,33 @@ static void test_build(void)
     CHECK_ST(opes_path_build(out, 5, &n, "a", 1, NULL, 1), OPES_EINVAL);
 }
 
+static opes_status uq(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+    const char *g = len ? guarded_copy(s, len) : NULL;
+    opes_status st = opes_path_unquote(out, cap, n, g, len);
+    if (g)
+        guarded_free(g);
+    return st;
+}
+
 static void test_unquote(void)
 {
     char out[64];
     size_t n;
 
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"a\\\"b\\\\c d\"", 11), OPES_OK);
+    CHECK_ST(uq(out, sizeof out, &n, "\"a\\\"b\\\\c d\"", 11), OPES_OK);
     CHECK_MEM(out, n, "a\"b\\c d", 7);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "Admin.MRC", 9), OPES_OK);
+    CHECK_ST(uq(out, sizeof out, &n, "Admin.MRC", 9), OPES_OK);
     CHECK_MEM(out, n, "Admin.MRC", 9);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"\"", 2), OPES_OK);
+    CHECK_ST(uq(out, sizeof out, &n, "\"\"", 2), OPES_OK);
     CHECK_EQ(n, 0);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "", 0), OPES_OK);
+    CHECK_ST(uq(out, sizeof out, &n, "", 0), OPES_OK);
     CHECK_EQ(n, 0);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"", 1), OPES_EBAD_LOCAL_PART);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"a\\\"", 4), OPES_EBAD_LOCAL_PART);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"a\"b", 4), OPES_EBAD_LOCAL_PART);
-    CHECK_ST(opes_path_unquote(out, sizeof out, &n, "\"a\"\"", 4), OPES_EBAD_LOCAL_PART);
-    CHECK_ST(opes_path_unquote(NULL, 0, &n, "\"ab\"", 4), OPES_ENOSPC);
+    CHECK_ST(uq(out, sizeof out, &n, "\"", 1), OPES_EBAD_LOCAL_PART);
+    CHECK_ST(uq(out, sizeof out, &n, "\"a\\\"", 4), OPES_EBAD_LOCAL_PART);
+    CHECK_ST(uq(out, sizeof out, &n, "\"a\"b", 4), OPES_EBAD_LOCAL_PART);
+    CHECK_ST(uq(out, sizeof out, &n, "\"a\"\"", 4), OPES_EBAD_LOCAL_PART);
+    CHECK_ST(uq(NULL, 0, &n, "\"ab\"", 4), OPES_ENOSPC);
     CHECK_EQ(n, 2);
     CHECK_ST(opes_path_unquote(NULL, 0, &n, NULL, 1), OPES_EINVAL);
 }
