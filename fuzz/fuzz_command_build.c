@@ -101,7 +101,7 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
     size_t sl[2 + 2 * OPES_MAX_PARAMS], ns = 0, start = 0;
     size_t need = 0, w = 0, used = 0, k;
     opes_status q, st;
-    int utf8_path = 0, has_smtputf8 = 0, misplaced = 0, long_mailbox = 0;
+    int utf8_path = 0, has_smtputf8 = 0, misplaced = 0;
 
     for (size_t i = 0; i <= n && ns < sizeof seg / sizeof seg[0]; i++) {
         if (i == n || (unsigned char)p[i] == 0xFF) {
@@ -130,9 +130,6 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
         it->value.len = it->has_value ? sl[i] - 1 : 0;
         if (!strcmp(it->keyword.ptr, "SMTPUTF8"))
             has_smtputf8 = 1;
-        if ((!strcmp(it->keyword.ptr, "AUTH") || !strcmp(it->keyword.ptr, "ORCPT")) &&
-            it->value.len > 64)
-            long_mailbox = 1;
         if (verb == OPES_VERB_MAIL ? (!strcmp(it->keyword.ptr, "NOTIFY") ||
                                       !strcmp(it->keyword.ptr, "ORCPT"))
                                    : (strcmp(it->keyword.ptr, "NOTIFY") &&
@@ -167,12 +164,6 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
         return; /* UTF-8 needs the SMTPUTF8 parameter: the caller's choice */
     if (st == OPES_EPARAM_UNKNOWN && misplaced)
         return; /* a parameter of the other verb: the caller's choice */
-    /* KNOWN, reported to h-params: the typed accessors (so
-     * opes_params_build) accept an AUTH/ORCPT mailbox as soon as it is over
-     * a length limit, without checking the rest of its syntax, which
-     * opes_params_parse (any leniency) then rejects. Remove when fixed. */
-    if (st == OPES_EPARAM_VALUE && long_mailbox)
-        return;
     CHECK(st == OPES_OK);
     CHECK(used == w);
     CHECK(c.verb == verb);
