@@ -11,17 +11,17 @@
  * is "*" (cancel, 501) or strict base64 (alphabet, final "=" padding,
  * length a multiple of 4) inside the line; the same events whole or split.
  */
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "opes/opes.h"
 
-#define CHECK(c)                                                                           \
-    do {                                                                                   \
-        if (!(c))                                                                          \
-            __builtin_trap();                                                              \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            __builtin_trap();                                                                      \
     } while (0)
 
 static union {
@@ -39,8 +39,8 @@ struct ev {
 
 static int b64char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 static void check_ok(const opes_auth_line *a, const char *b, size_t used)

@@ -20,17 +20,29 @@
  *   - MAIL/RCPT rebuilt with opes_mail_rcpt_build() and any other verb with
  *     opes_command_build() parse back to the same command.
  */
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "opes/opes.h"
 
-static const char *const ext[16] = {"SIZE",        "8BITMIME",  "BINARYMIME",  "PIPELINING",
-                                    "CHUNKING",    "DSN",       "SMTPUTF8",    "STARTTLS",
-                                    "AUTH",        "REQUIRETLS", "MT-PRIORITY", "DELIVERBY",
-                                    "ENHANCEDSTATUSCODES", "X-FUZZ", "SIZE", "DSN"};
+static const char *const ext[16] = {"SIZE",
+                                    "8BITMIME",
+                                    "BINARYMIME",
+                                    "PIPELINING",
+                                    "CHUNKING",
+                                    "DSN",
+                                    "SMTPUTF8",
+                                    "STARTTLS",
+                                    "AUTH",
+                                    "REQUIRETLS",
+                                    "MT-PRIORITY",
+                                    "DELIVERBY",
+                                    "ENHANCEDSTATUSCODES",
+                                    "X-FUZZ",
+                                    "SIZE",
+                                    "DSN"};
 
 static union {
     long double ld;
@@ -38,10 +50,10 @@ static union {
     unsigned char b[65536];
 } cfg_mem;
 
-#define CHECK(c)                                                                           \
-    do {                                                                                   \
-        if (!(c))                                                                          \
-            __builtin_trap();                                                              \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            __builtin_trap();                                                                      \
     } while (0)
 
 static opes_smtp_config *make_cfg(const uint8_t *h)
@@ -114,8 +126,8 @@ static void rebuild(const opes_smtp_config *cfg, const opes_command *c)
             local = c->path.mailbox.ptr;
             ll = c->path.mailbox.len;
         }
-        st = opes_mail_rcpt_build(out, sizeof out, &n, c->verb, local, ll, dom,
-                                  c->path.domain.len, &c->params);
+        st = opes_mail_rcpt_build(out, sizeof out, &n, c->verb, local, ll, dom, c->path.domain.len,
+                                  &c->params);
         if (st == OPES_ELINE_TOO_LONG)
             return; /* the builder holds to 512 + the parameters' increments */
         if (st != OPES_OK) {

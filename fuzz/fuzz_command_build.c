@@ -14,17 +14,17 @@
  * under a config offering every extension, SMTPUTF8 in effect) to the same
  * verb and argument, or the same path and parameters.
  */
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "opes/opes.h"
 
-#define CHECK(c)                                                                           \
-    do {                                                                                   \
-        if (!(c))                                                                          \
-            __builtin_trap();                                                              \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            __builtin_trap();                                                                      \
     } while (0)
 
 static union {
@@ -33,13 +33,12 @@ static union {
     unsigned char b[65536];
 } cfg_mem;
 
-static const char *const ext[] = {"SIZE",        "8BITMIME", "BINARYMIME", "PIPELINING",
-                                  "CHUNKING",    "DSN",      "SMTPUTF8",   "STARTTLS",
-                                  "AUTH",        "REQUIRETLS", "MT-PRIORITY", "DELIVERBY",
-                                  "X-FUZZ"};
-static const char *const kw[] = {"SIZE",       "BODY",        "RET",   "ENVID",  "SMTPUTF8",
-                                 "AUTH",       "REQUIRETLS",  "MT-PRIORITY", "BY", "NOTIFY",
-                                 "ORCPT",      "X-FUZZ",      "x-fuzz"};
+static const char *const ext[] = {
+    "SIZE",     "8BITMIME", "BINARYMIME", "PIPELINING",  "CHUNKING",  "DSN",   "SMTPUTF8",
+    "STARTTLS", "AUTH",     "REQUIRETLS", "MT-PRIORITY", "DELIVERBY", "X-FUZZ"};
+static const char *const kw[] = {"SIZE",  "BODY",       "RET",         "ENVID", "SMTPUTF8",
+                                 "AUTH",  "REQUIRETLS", "MT-PRIORITY", "BY",    "NOTIFY",
+                                 "ORCPT", "X-FUZZ",     "x-fuzz"};
 
 static opes_smtp_config *all_cfg(unsigned lenient)
 {
@@ -130,12 +129,10 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
         it->value.len = it->has_value ? sl[i] - 1 : 0;
         if (!strcmp(it->keyword.ptr, "SMTPUTF8"))
             has_smtputf8 = 1;
-        if (verb == OPES_VERB_MAIL ? (!strcmp(it->keyword.ptr, "NOTIFY") ||
-                                      !strcmp(it->keyword.ptr, "ORCPT"))
-                                   : (strcmp(it->keyword.ptr, "NOTIFY") &&
-                                      strcmp(it->keyword.ptr, "ORCPT") &&
-                                      strcmp(it->keyword.ptr, "X-FUZZ") &&
-                                      strcmp(it->keyword.ptr, "x-fuzz")))
+        if (verb == OPES_VERB_MAIL
+                ? (!strcmp(it->keyword.ptr, "NOTIFY") || !strcmp(it->keyword.ptr, "ORCPT"))
+                : (strcmp(it->keyword.ptr, "NOTIFY") && strcmp(it->keyword.ptr, "ORCPT") &&
+                   strcmp(it->keyword.ptr, "X-FUZZ") && strcmp(it->keyword.ptr, "x-fuzz")))
             misplaced = 1;
         params.count++;
     }

@@ -531,8 +531,7 @@ static opes_status do_hello(struct pctx *x, const char *a, size_t n)
  * (RFC 5321 4.5.3.1.9 "501 Path too long"); a non-ASCII byte without
  * SMTPUTF8: 500 (RFC 5321 2.4) with X.6.7 "Non-ASCII addresses not
  * permitted for that sender/recipient" (RFC 6531 4.2). */
-static opes_status path_fail(struct pctx *x, opes_status st, const char *at, int utf8,
-                             int is_mail)
+static opes_status path_fail(struct pctx *x, opes_status st, const char *at, int utf8, int is_mail)
 {
     if (!utf8 && (st == OPES_EBAD_UTF8 || st == OPES_EBAD_CHAR) && (unsigned char)*at >= 0x80)
         return fail(x, st, off_of(x, at), 500, "5.6.7");
@@ -1204,11 +1203,11 @@ static const struct {
     size_t inc;
     unsigned group;
 } line_inc[] = {
-    {"SIZE", OPES_VERB_MAIL, 26, 1u << 0},        {"BODY", OPES_VERB_MAIL, 16, 1u << 1},
-    {"RET", OPES_VERB_MAIL, 116, 1u << 2},        {"ENVID", OPES_VERB_MAIL, 116, 1u << 2},
-    {"SMTPUTF8", OPES_VERB_MAIL, 10, 1u << 3},    {"AUTH", OPES_VERB_MAIL, 500, 1u << 4},
-    {"REQUIRETLS", OPES_VERB_MAIL, 11, 1u << 5},  {"MT-PRIORITY", OPES_VERB_MAIL, 16, 1u << 6},
-    {"BY", OPES_VERB_MAIL, 17, 1u << 7},          {"NOTIFY", OPES_VERB_RCPT, 524, 1u << 8},
+    {"SIZE", OPES_VERB_MAIL, 26, 1u << 0},       {"BODY", OPES_VERB_MAIL, 16, 1u << 1},
+    {"RET", OPES_VERB_MAIL, 116, 1u << 2},       {"ENVID", OPES_VERB_MAIL, 116, 1u << 2},
+    {"SMTPUTF8", OPES_VERB_MAIL, 10, 1u << 3},   {"AUTH", OPES_VERB_MAIL, 500, 1u << 4},
+    {"REQUIRETLS", OPES_VERB_MAIL, 11, 1u << 5}, {"MT-PRIORITY", OPES_VERB_MAIL, 16, 1u << 6},
+    {"BY", OPES_VERB_MAIL, 17, 1u << 7},         {"NOTIFY", OPES_VERB_RCPT, 524, 1u << 8},
     {"ORCPT", OPES_VERB_RCPT, 524, 1u << 8},
 };
 

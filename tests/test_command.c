@@ -64,18 +64,18 @@ static int enh_eq(const char *got, const char *want)
 
 /* Parse a whole line and check status, verb, reply and enhanced code; the
  * whole line must be consumed. */
-#define CHECK_LINE(cfg, line, st_, verb_, code_, enh_)                                        \
-    do {                                                                                     \
-        opes_command c_;                                                                     \
-        size_t u_ = 99;                                                                      \
-        opes_status s_ = parse((cfg), (line), &c_, &u_);                                     \
-        CHECK_ST(s_, (st_));                                                                 \
-        CHECK_EQ(c_.verb, (verb_));                                                          \
-        CHECK_EQ(u_, strlen(line));                                                          \
-        CHECK_EQ(c_.reply_code, (code_));                                                    \
-        CHECK(enh_eq(c_.enhanced, (enh_)));                                                   \
-        if (s_ != (st_))                                                                     \
-            fprintf(stderr, "    line: %s", (line));                                         \
+#define CHECK_LINE(cfg, line, st_, verb_, code_, enh_)                                             \
+    do {                                                                                           \
+        opes_command c_;                                                                           \
+        size_t u_ = 99;                                                                            \
+        opes_status s_ = parse((cfg), (line), &c_, &u_);                                           \
+        CHECK_ST(s_, (st_));                                                                       \
+        CHECK_EQ(c_.verb, (verb_));                                                                \
+        CHECK_EQ(u_, strlen(line));                                                                \
+        CHECK_EQ(c_.reply_code, (code_));                                                          \
+        CHECK(enh_eq(c_.enhanced, (enh_)));                                                        \
+        if (s_ != (st_))                                                                           \
+            fprintf(stderr, "    line: %s", (line));                                               \
     } while (0)
 
 static opes_smtp_config *mkcfg(unsigned lenient, const char *offers)
@@ -362,8 +362,8 @@ static void test_bdat(void)
     CHECK_ST(parse(cfg, "BDAT 18446744073709551616\r\n", &c, &used), OPES_EBAD_NUMBER);
     CHECK_EQ(c.reply_code, 501);
     CHECK_EQ(c.error_offset, 24); /* the last "6" overflows */
-    CHECK_LINE(cfg, "BDAT 99999999999999999999999 LAST\r\n", OPES_EBAD_NUMBER, OPES_VERB_BDAT,
-               501, "5.5.4");
+    CHECK_LINE(cfg, "BDAT 99999999999999999999999 LAST\r\n", OPES_EBAD_NUMBER, OPES_VERB_BDAT, 501,
+               "5.5.4");
     CHECK_LINE(cfg, "BDAT -1\r\n", OPES_EBAD_NUMBER, OPES_VERB_BDAT, 501, "5.5.2");
     CHECK_LINE(cfg, "BDAT LAST\r\n", OPES_EBAD_NUMBER, OPES_VERB_BDAT, 501, "5.5.2");
     CHECK_LINE(cfg, "BDAT\r\n", OPES_EMISSING_ARG, OPES_VERB_BDAT, 501, "5.5.4");
@@ -401,12 +401,9 @@ static void test_rfc2920(void)
                                "RCPT TO:<galvin@tis.com>\r\n"
                                "DATA\r\n"
                                "QUIT\r\n";
-    static const struct ev want2[] = {{OPES_OK, OPES_VERB_EHLO, 23},
-                                      {OPES_OK, OPES_VERB_MAIL, 36},
-                                      {OPES_OK, OPES_VERB_RCPT, 36},
-                                      {OPES_OK, OPES_VERB_RCPT, 26},
-                                      {OPES_OK, OPES_VERB_DATA, 6},
-                                      {OPES_OK, OPES_VERB_QUIT, 6}};
+    static const struct ev want2[] = {{OPES_OK, OPES_VERB_EHLO, 23}, {OPES_OK, OPES_VERB_MAIL, 36},
+                                      {OPES_OK, OPES_VERB_RCPT, 36}, {OPES_OK, OPES_VERB_RCPT, 26},
+                                      {OPES_OK, OPES_VERB_DATA, 6},  {OPES_OK, OPES_VERB_QUIT, 6}};
     check_all_splits(cfg, grp2, sizeof grp2 - 1, want2, 6);
 
     /* a pipelined group with malformed lines in it: every line gets its
@@ -417,12 +414,10 @@ static void test_rfc2920(void)
                                "RCPT TO:<c@d.example>\r\n"
                                "DA\rTA\r\n"
                                "DATA\r\n";
-    static const struct ev want3[] = {{OPES_OK, OPES_VERB_MAIL, 25},
-                                      {OPES_EBAD_PATH, OPES_VERB_RCPT, 12},
-                                      {OPES_EUNKNOWN_COMMAND, 0, 7},
-                                      {OPES_OK, OPES_VERB_RCPT, 23},
-                                      {OPES_EBARE_CR, 0, 7},
-                                      {OPES_OK, OPES_VERB_DATA, 6}};
+    static const struct ev want3[] = {
+        {OPES_OK, OPES_VERB_MAIL, 25}, {OPES_EBAD_PATH, OPES_VERB_RCPT, 12},
+        {OPES_EUNKNOWN_COMMAND, 0, 7}, {OPES_OK, OPES_VERB_RCPT, 23},
+        {OPES_EBARE_CR, 0, 7},         {OPES_OK, OPES_VERB_DATA, 6}};
     check_all_splits(cfg, grp3, sizeof grp3 - 1, want3, 6);
     opes_smtp_config_free(cfg);
 }
@@ -457,20 +452,18 @@ static void test_rfc3461(void)
     CHECK_ST(opes_params_orcpt(&c.params, &at, &addr), OPES_OK);
     CHECK_STR(at, "rfc822");
     CHECK_STR(addr, "Bob@Example.COM");
-    CHECK_ST(parse(cfg,
-                   "RCPT TO:<Dana@Ivory.EDU> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dana@Ivory.EDU\r\n",
-                   &c, &used),
-             OPES_OK);
+    CHECK_ST(
+        parse(cfg,
+              "RCPT TO:<Dana@Ivory.EDU> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dana@Ivory.EDU\r\n", &c,
+              &used),
+        OPES_OK);
     CHECK_ST(opes_params_notify(&c.params, &notify), OPES_OK);
     CHECK_EQ(notify, OPES_NOTIFY_SUCCESS | OPES_NOTIFY_FAILURE);
-    CHECK_LINE(cfg,
-               "RCPT TO:<Carol@Ivory.EDU> NOTIFY=FAILURE ORCPT=rfc822;Carol@Ivory.EDU\r\n",
+    CHECK_LINE(cfg, "RCPT TO:<Carol@Ivory.EDU> NOTIFY=FAILURE ORCPT=rfc822;Carol@Ivory.EDU\r\n",
                OPES_OK, OPES_VERB_RCPT, 0, NULL);
-    CHECK_LINE(cfg,
-               "RCPT TO:<Eric@Bombs.AF.MIL> NOTIFY=FAILURE ORCPT=rfc822;Eric@Bombs.AF.MIL\r\n",
+    CHECK_LINE(cfg, "RCPT TO:<Eric@Bombs.AF.MIL> NOTIFY=FAILURE ORCPT=rfc822;Eric@Bombs.AF.MIL\r\n",
                OPES_OK, OPES_VERB_RCPT, 0, NULL);
-    CHECK_LINE(cfg,
-               "RCPT TO:<George@Tax-ME.GOV> NOTIFY=FAILURE ORCPT=rfc822;George@Tax-ME.GOV\r\n",
+    CHECK_LINE(cfg, "RCPT TO:<George@Tax-ME.GOV> NOTIFY=FAILURE ORCPT=rfc822;George@Tax-ME.GOV\r\n",
                OPES_OK, OPES_VERB_RCPT, 0, NULL);
     CHECK_ST(parse(cfg, "RCPT TO:<Fred@Bombs.AF.MIL> NOTIFY=NEVER\r\n", &c, &used), OPES_OK);
     CHECK_ST(opes_params_notify(&c.params, &notify), OPES_OK);
@@ -495,8 +488,8 @@ static void test_rfc3461(void)
     CHECK_EQ(c.error_offset, 40); /* at "RET" */
     opes_smtp_config_free(cfg);
     /* NULL config: nothing registered, every parameter is 555 */
-    CHECK_LINE(NULL, "MAIL FROM:<a@b.example> SIZE=1\r\n", OPES_EPARAM_UNKNOWN, OPES_VERB_MAIL,
-               555, "5.5.4");
+    CHECK_LINE(NULL, "MAIL FROM:<a@b.example> SIZE=1\r\n", OPES_EPARAM_UNKNOWN, OPES_VERB_MAIL, 555,
+               "5.5.4");
 }
 
 /* ---- RFC 4954 (AUTH) ------------------------------------------------------------ */
@@ -562,11 +555,11 @@ static void test_rfc4954(void)
         const char *s;
         int ok;
     } b64[] = {
-        {"\r\n", 1},        {"QQ==\r\n", 1},  {"QUI=\r\n", 1},  {"QUJD\r\n", 1},
-        {"QUJDRA==\r\n", 1}, {"Q\r\n", 0},     {"QQ\r\n", 0},    {"QQ=\r\n", 0},
-        {"Q===\r\n", 0},    {"====\r\n", 0},  {"QQ==QQ==\r\n", 0}, {"QU J\r\n", 0},
-        {"QUJD \r\n", 0},   {"QUJ-\r\n", 0},  {"QUJ_\r\n", 0},  {"**\r\n", 0},
-        {"=\r\n", 0},       {"QUJ\x80\r\n", 0}, {"Q\0==\r\n", 0},
+        {"\r\n", 1},         {"QQ==\r\n", 1},    {"QUI=\r\n", 1},     {"QUJD\r\n", 1},
+        {"QUJDRA==\r\n", 1}, {"Q\r\n", 0},       {"QQ\r\n", 0},       {"QQ=\r\n", 0},
+        {"Q===\r\n", 0},     {"====\r\n", 0},    {"QQ==QQ==\r\n", 0}, {"QU J\r\n", 0},
+        {"QUJD \r\n", 0},    {"QUJ-\r\n", 0},    {"QUJ_\r\n", 0},     {"**\r\n", 0},
+        {"=\r\n", 0},        {"QUJ\x80\r\n", 0}, {"Q\0==\r\n", 0},
     };
     for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
         size_t n = strlen(b64[i].s);
@@ -644,7 +637,7 @@ static void test_auth_limits(void)
     memset(line, 'A', 12286);
     memcpy(line + 12286, "\r\n", 2);
     CHECK_ST(opes_auth_line_parse(cfg, keep(line, 12288), 12288, &a, &used), OPES_EBAD_BASE64);
-    CHECK_EQ(used, 12288); /* 12286 is not a multiple of 4: bad base64, not too long */
+    CHECK_EQ(used, 12288);    /* 12286 is not a multiple of 4: bad base64, not too long */
     memset(line, 'A', 12282); /* the longest base64 that fits: 12284 */
     memcpy(line + 12282, "==\r\n", 4);
     CHECK_ST(opes_auth_line_parse(cfg, keep(line, 12286), 12286, &a, &used), OPES_OK);
@@ -813,8 +806,7 @@ static void test_smtp_proto_flaws(void)
     CHECK_ST(parse(cfg, "MAIL FROM:<a@b.example>garbage\r\n", &c, &used), OPES_ESYNTAX);
     CHECK_EQ(c.error_offset, 23);
     CHECK_EQ(c.reply_code, 501);
-    CHECK_LINE(cfg, "RCPT TO:<a@b.example> \x01\r\n", OPES_EBAD_CHAR, OPES_VERB_RCPT, 500,
-               "5.5.2");
+    CHECK_LINE(cfg, "RCPT TO:<a@b.example> \x01\r\n", OPES_EBAD_CHAR, OPES_VERB_RCPT, 500, "5.5.2");
 
     /* unknown parameters: kept, in order, with their case, once registered
      * and offered (an OPES bypass extension here); else 555 */
@@ -1106,8 +1098,7 @@ static void test_verbs(void)
         {"MAIL FROM:a@b.example\r\n", OPES_EBAD_PATH, OPES_VERB_MAIL, 501, "5.1.7"},
         {"MAIL FROM:<a@b.example> \r\n", OPES_OK, OPES_VERB_MAIL, 0, NULL},
         {"MAIL FROM:<a@b.example>  SIZE=1\r\n", OPES_EBAD_PARAM, OPES_VERB_MAIL, 501, "5.5.2"},
-        {"MAIL FROM:<a@b.example> SIZE=x\r\n", OPES_EPARAM_VALUE, OPES_VERB_MAIL, 501,
-         "5.5.4"},
+        {"MAIL FROM:<a@b.example> SIZE=x\r\n", OPES_EPARAM_VALUE, OPES_VERB_MAIL, 501, "5.5.4"},
         {"MAIL FROM:<a@b.example> SIZE\r\n", OPES_EPARAM_VALUE, OPES_VERB_MAIL, 501, "5.5.4"},
         {"MAIL FROM:<a@b.example> =1\r\n", OPES_EBAD_PARAM, OPES_VERB_MAIL, 501, "5.5.2"},
         {"MAIL FROM:<a b@c.example>\r\n", OPES_EBAD_CHAR, OPES_VERB_MAIL, 501, "5.1.7"},
@@ -1177,8 +1168,7 @@ static void test_verbs(void)
         CHECK_STR(c.string, "\"a@b.example\"");
         CHECK_ST(parse(all, "EHLO [IPv6:2001:db8::1]\r\n", &c, &used), OPES_OK);
         CHECK_STR(c.domain, "[IPv6:2001:db8::1]");
-        CHECK_ST(parse(all, "RCPT TO:<@a.example,@b.example:c@d.example>\r\n", &c, &used),
-                 OPES_OK);
+        CHECK_ST(parse(all, "RCPT TO:<@a.example,@b.example:c@d.example>\r\n", &c, &used), OPES_OK);
         CHECK_STR(c.path.mailbox, "c@d.example");
         CHECK(c.notes & OPES_NOTE_SOURCE_ROUTE);
     }
@@ -1231,9 +1221,9 @@ static void test_case_space_chars(void)
 
     /* "SMTP receivers SHOULD tolerate trailing white space before the
      * terminating <CRLF>" (RFC 5321 4.1.1), in every mode */
-    static const char *const tw[] = {"DATA \r\n", "DATA\t\r\n", "QUIT  \t \r\n",
-                                     "MAIL FROM:<a@b.example> \r\n", "EHLO a.example \r\n",
-                                     "RCPT TO:<a@b.example> \t\r\n"};
+    static const char *const tw[] = {"DATA \r\n",           "DATA\t\r\n",
+                                     "QUIT  \t \r\n",       "MAIL FROM:<a@b.example> \r\n",
+                                     "EHLO a.example \r\n", "RCPT TO:<a@b.example> \t\r\n"};
     for (size_t i = 0; i < sizeof tw / sizeof tw[0]; i++) {
         CHECK_ST(parse(cfg, tw[i], &c, &used), OPES_OK);
         CHECK(c.notes & OPES_NOTE_TRAILING_SPACE);
@@ -1357,8 +1347,8 @@ static void test_smtputf8(void)
     CHECK_LINE(no, "MAIL FROM:<joran@example.com> SMTPUTF8\r\n", OPES_EPARAM_UNKNOWN,
                OPES_VERB_MAIL, 555, "5.5.4");
     /* malformed UTF-8 with SMTPUTF8: a syntax error, 501 */
-    CHECK_LINE(u, "MAIL FROM:<j\xf6ran@example.com> SMTPUTF8\r\n", OPES_EBAD_UTF8,
-               OPES_VERB_MAIL, 501, "5.1.7");
+    CHECK_LINE(u, "MAIL FROM:<j\xf6ran@example.com> SMTPUTF8\r\n", OPES_EBAD_UTF8, OPES_VERB_MAIL,
+               501, "5.1.7");
     /* RCPT: the transaction's state */
     CHECK_LINE(u, "RCPT TO:<\xe7\x94\xa8\xe6\x88\xb7@example.com>\r\n", OPES_EBAD_UTF8,
                OPES_VERB_RCPT, 500, "5.6.7");
@@ -1383,8 +1373,7 @@ static void test_smtputf8(void)
     CHECK_EQ(c.smtputf8, 0); /* the String itself */
     CHECK_LINE(u, "VRFY Crispin SMTPUTF8 x\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2");
     /* the word of an extension not offered: 504 (RFC 5321 4.2.3, 4.3.2) */
-    CHECK_LINE(no, "VRFY Crispin SMTPUTF8\r\n", OPES_EPARAM_UNKNOWN, OPES_VERB_VRFY, 504,
-               "5.5.4");
+    CHECK_LINE(no, "VRFY Crispin SMTPUTF8\r\n", OPES_EPARAM_UNKNOWN, OPES_VERB_VRFY, 504, "5.5.4");
     CHECK_LINE(no, "VRFY j\xc3\xb6ran\r\n", OPES_EBAD_CHAR, OPES_VERB_VRFY, 500, "5.5.2");
     opes_smtp_config_free(u);
     opes_smtp_config_free(no);
@@ -1463,8 +1452,7 @@ static void test_command_build(void)
     build_ok(OPES_VERB_AUTH, "CRAM-MD5", "AUTH CRAM-MD5\r\n", all);
 
     /* refusals */
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\r\nQUIT", 7),
-             OPES_EINJECT);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\r\nQUIT", 7), OPES_EINJECT);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\nb", 3), OPES_EINJECT);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\0b", 3), OPES_EINJECT);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "a.example\r\nRSET", 15),
@@ -1473,13 +1461,11 @@ static void test_command_build(void)
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\x01", 2), OPES_EBAD_CHAR);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "\xc3\xbc", 2),
              OPES_EBAD_CHAR);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_DATA, "x", 1),
-             OPES_EUNEXPECTED_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_DATA, "x", 1), OPES_EUNEXPECTED_ARG);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_STARTTLS, "x", 1),
              OPES_EUNEXPECTED_ARG);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "", 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, NULL, 0),
-             OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, NULL, 0), OPES_EMISSING_ARG);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_VRFY, "", 0), OPES_EMISSING_ARG);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "", 0), OPES_EMISSING_ARG);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "", 0), OPES_EMISSING_ARG);
@@ -1491,8 +1477,7 @@ static void test_command_build(void)
              OPES_EBAD_DOMAIN);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_VRFY, "a b", 3), OPES_ESYNTAX);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_HELP, "a b", 3), OPES_ESYNTAX);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "1 last x", 8),
-             OPES_ESYNTAX);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "1 last x", 8), OPES_ESYNTAX);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "18446744073709551616", 20),
              OPES_EBAD_NUMBER);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "PLAIN =AAA", 10),
@@ -1500,8 +1485,7 @@ static void test_command_build(void)
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "PLAIN ", 6),
              OPES_EBAD_BASE64);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "FROM:<>", 7), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "TO:<a@b>", 8),
-             OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "TO:<a@b>", 8), OPES_EINVAL);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_UNKNOWN, "", 0), OPES_EINVAL);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB__COUNT, "", 0), OPES_EINVAL);
     CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, NULL, 2), OPES_EINVAL);
@@ -1534,24 +1518,24 @@ static void test_mail_rcpt_build(void)
     opes_command c;
     opes_params p;
 
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Smith", 5, "bar.com", 7,
-                                  NULL),
-             OPES_OK);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Smith", 5, "bar.com", 7, NULL),
+        OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<Smith@bar.com>\r\n", 27);
     CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, NULL, 0, NULL, 0, NULL),
              OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<>\r\n", 14);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Postmaster", 10, NULL, 0,
-                                  NULL),
-             OPES_OK);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Postmaster", 10, NULL, 0, NULL),
+        OPES_OK);
     CHECK_MEM(buf, n, "RCPT TO:<Postmaster>\r\n", 22);
     CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
     CHECK_EQ(c.path.kind, OPES_PATH_POSTMASTER);
     CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, NULL, 0, NULL, 0, NULL),
              OPES_EBAD_PATH);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Postmaster", 10, NULL, 0,
-                                  NULL),
-             OPES_EBAD_DOMAIN);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Postmaster", 10, NULL, 0, NULL),
+        OPES_EBAD_DOMAIN);
     CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "bob", 3, NULL, 0, NULL),
              OPES_EBAD_DOMAIN);
 
@@ -1571,9 +1555,9 @@ static void test_mail_rcpt_build(void)
     {
         static const char want[] =
             "RCPT TO:<Bob@Example.COM> NOTIFY=SUCCESS ORCPT=rfc822;Bob@Example.COM\r\n";
-        CHECK_ST(opes_mail_rcpt_build(NULL, 0, &need, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11,
-                                      &p),
-                 OPES_ENOSPC);
+        CHECK_ST(
+            opes_mail_rcpt_build(NULL, 0, &need, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+            OPES_ENOSPC);
         CHECK_EQ(need, sizeof want - 1);
         for (size_t cap = 0; cap < need; cap++) {
             n = 0;
@@ -1582,9 +1566,9 @@ static void test_mail_rcpt_build(void)
                      OPES_ENOSPC);
             CHECK_EQ(n, need);
         }
-        CHECK_ST(opes_mail_rcpt_build(buf, need, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11,
-                                      &p),
-                 OPES_OK);
+        CHECK_ST(
+            opes_mail_rcpt_build(buf, need, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+            OPES_OK);
         CHECK_MEM(buf, n, want, sizeof want - 1);
         CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
         CHECK_STR(c.path.local_part, "Bob");
@@ -1592,15 +1576,15 @@ static void test_mail_rcpt_build(void)
         CHECK_STR(c.params.item[1].value, "rfc822;Bob@Example.COM");
     }
     /* a local part that is not a Dot-string is quoted, and parses back */
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a b", 3, "c.example", 9,
-                                  NULL),
-             OPES_OK);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a b", 3, "c.example", 9, NULL),
+        OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<\"a b\"@c.example>\r\n", 29);
     CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
     /* refusals */
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a\r\nRSET", 7, "b.c", 3,
-                                  NULL),
-             OPES_EINJECT);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a\r\nRSET", 7, "b.c", 3, NULL),
+        OPES_EINJECT);
     CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "a", 1, "b\nc", 3, NULL),
              OPES_EINJECT);
     CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "a", 1, "-b.c", 4, NULL),
@@ -1613,13 +1597,13 @@ static void test_mail_rcpt_build(void)
              OPES_EINVAL);
     p.item[1].value.ptr = "rfc822;Bob\r\n@Example.COM";
     p.item[1].value.len = 24;
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11,
-                                  &p),
-             OPES_EINJECT);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+        OPES_EINJECT);
     p.item[1] = p.item[0];
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11,
-                                  &p),
-             OPES_EPARAM_DUPLICATE);
+    CHECK_ST(
+        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+        OPES_EPARAM_DUPLICATE);
     /* the line limit: 512 plus the increments of the parameters used (RFC
      * 3461 5.4: 1036 for RCPT with DSN parameters) */
     {

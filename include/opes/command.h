@@ -7,10 +7,10 @@
 #define OPES_COMMAND_H
 
 #include "common.h"
-#include "status.h"
-#include "smtp_config.h"
-#include "path.h"
 #include "params.h"
+#include "path.h"
+#include "smtp_config.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,28 +43,28 @@ enum opes_verb {
  * belong to the verb are zero.
  */
 typedef struct opes_command {
-    int verb;               /* enum opes_verb */
-    opes_str verb_text;     /* the verb as sent */
-    opes_str argument;      /* everything after the verb and its SP, without
-                               trailing white space and CRLF */
-    opes_str domain;        /* HELO/EHLO/LHLO: Domain or address-literal */
-    opes_path path;         /* MAIL/RCPT */
-    opes_params params;     /* MAIL/RCPT parameters, in order */
-    opes_str string;        /* VRFY/EXPN/HELP/NOOP argument ("" when none) */
-    int smtputf8;           /* VRFY/EXPN: the SMTPUTF8 word was given (RFC 6531 3.7.4.2) */
-    uint64_t chunk_size;    /* BDAT */
-    int last;               /* BDAT LAST */
-    opes_str mechanism;     /* AUTH: SASL mechanism as sent */
+    int verb;                  /* enum opes_verb */
+    opes_str verb_text;        /* the verb as sent */
+    opes_str argument;         /* everything after the verb and its SP, without
+                                  trailing white space and CRLF */
+    opes_str domain;           /* HELO/EHLO/LHLO: Domain or address-literal */
+    opes_path path;            /* MAIL/RCPT */
+    opes_params params;        /* MAIL/RCPT parameters, in order */
+    opes_str string;           /* VRFY/EXPN/HELP/NOOP argument ("" when none) */
+    int smtputf8;              /* VRFY/EXPN: the SMTPUTF8 word was given (RFC 6531 3.7.4.2) */
+    uint64_t chunk_size;       /* BDAT */
+    int last;                  /* BDAT LAST */
+    opes_str mechanism;        /* AUTH: SASL mechanism as sent */
     opes_str initial_response; /* AUTH: base64 as sent, "=" for empty */
     int has_initial_response;  /* AUTH: an initial response was given */
-    unsigned notes;         /* OPES_NOTE_* bits: what was tolerated */
-    size_t line_len;        /* bytes of the line including its terminator */
+    unsigned notes;            /* OPES_NOTE_* bits: what was tolerated */
+    size_t line_len;           /* bytes of the line including its terminator */
 
     /* On a parse error (status < 0): */
-    size_t error_offset;    /* offset in the line of the offending byte */
-    int reply_code;         /* the reply a server should give: 500, 501, 502,
-                               504, 555 ... (0 on success) */
-    const char *enhanced;   /* its RFC 3463 enhanced code ("5.5.2"), static */
+    size_t error_offset;  /* offset in the line of the offending byte */
+    int reply_code;       /* the reply a server should give: 500, 501, 502,
+                             504, 555 ... (0 on success) */
+    const char *enhanced; /* its RFC 3463 enhanced code ("5.5.2"), static */
 } opes_command;
 
 /**
@@ -214,11 +214,11 @@ typedef struct opes_auth_line {
     size_t line_len;   /* bytes incl. CRLF; 0 for an over-long line whose
                           end is not in the buffer yet */
     size_t error_offset;
-    int reply_code;    /* on error: 500 (5.5.6) too long, 501 (5.5.2) bad
-                          base64, 500 (5.5.2) bare CR/LF; also on a cancel
-                          (status OK): 501 (5.7.0), which RFC 4954 4 demands */
+    int reply_code; /* on error: 500 (5.5.6) too long, 501 (5.5.2) bad
+                       base64, 500 (5.5.2) bare CR/LF; also on a cancel
+                       (status OK): 501 (5.7.0), which RFC 4954 4 demands */
     const char *enhanced;
-    unsigned notes;    /* OPES_NOTE_BARE_LF when a bare LF ended the line */
+    unsigned notes; /* OPES_NOTE_BARE_LF when a bare LF ended the line */
 } opes_auth_line;
 
 /**
@@ -235,8 +235,8 @@ typedef struct opes_auth_line {
  *         OPES_EAUTH_LINE_TOO_LONG (500 5.5.6), OPES_EBARE_CR,
  *         OPES_EBARE_LF (500 5.5.2), OPES_EINVAL.
  */
-OPES_API opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const char *buf,
-                                          size_t len, opes_auth_line *out, size_t *used);
+OPES_API opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const char *buf, size_t len,
+                                          opes_auth_line *out, size_t *used);
 
 /**
  * Build a command line for a client, CRLF included.
@@ -290,9 +290,8 @@ OPES_API opes_status opes_command_build(char *dst, size_t cap, size_t *len, int 
  *         OPES_MAX_PARAMS).
  */
 OPES_API opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, int verb,
-                                          const char *local, size_t local_len,
-                                          const char *domain, size_t domain_len,
-                                          const opes_params *params);
+                                          const char *local, size_t local_len, const char *domain,
+                                          size_t domain_len, const opes_params *params);
 
 #ifdef __cplusplus
 }
