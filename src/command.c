@@ -550,6 +550,7 @@ static opes_status param_fail(struct pctx *x, opes_status st, const char *at, in
     case OPES_EPARAM_VALUE:
     case OPES_EPARAM_TOO_LONG:
     case OPES_ETOO_MANY_PARAMS:
+    case OPES_EBAD_NUMBER: /* SIZE over UINT64_MAX: out of range */
         return fail(x, st, off, 501, "5.5.4");
     case OPES_EBAD_UTF8:
     case OPES_EBAD_CHAR:

@@ -1100,6 +1100,11 @@ static void test_verbs(void)
         {"MAIL FROM:<a@b.example>  SIZE=1\r\n", OPES_EBAD_PARAM, OPES_VERB_MAIL, 501, "5.5.2"},
         {"MAIL FROM:<a@b.example> SIZE=x\r\n", OPES_EPARAM_VALUE, OPES_VERB_MAIL, 501, "5.5.4"},
         {"MAIL FROM:<a@b.example> SIZE\r\n", OPES_EPARAM_VALUE, OPES_VERB_MAIL, 501, "5.5.4"},
+        /* RFC 1870 3: size-value ::= 1*20DIGIT; 20 nines exceed UINT64_MAX */
+        {"MAIL FROM:<a@b.example> SIZE=99999999999999999999\r\n", OPES_EBAD_NUMBER,
+         OPES_VERB_MAIL, 501, "5.5.4"},
+        {"MAIL FROM:<a@b.example> SIZE=18446744073709551615\r\n", OPES_OK, OPES_VERB_MAIL, 0,
+         NULL},
         {"MAIL FROM:<a@b.example> =1\r\n", OPES_EBAD_PARAM, OPES_VERB_MAIL, 501, "5.5.2"},
         {"MAIL FROM:<a b@c.example>\r\n", OPES_EBAD_CHAR, OPES_VERB_MAIL, 501, "5.1.7"},
         {"RCPT\r\n", OPES_EMISSING_ARG, OPES_VERB_RCPT, 501, "5.5.4"},

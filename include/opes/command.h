@@ -143,8 +143,9 @@ typedef struct opes_command {
  *   RCPT path syntax or length                 path status             501   5.1.3
  *   parameter not registered / not offered     OPES_EPARAM_UNKNOWN     555   5.5.4
  *   parameter syntax (keyword, value, xtext)   OPES_EBAD_PARAM, ...    501   5.5.2
- *   parameter repeated, bad value, too long,
- *     too many                                 OPES_EPARAM_*, _ETOO_*  501   5.5.4
+ *   parameter repeated, bad value, number
+ *     out of range, too long, too many         OPES_EPARAM_*, _ETOO_*,
+ *                                              OPES_EBAD_NUMBER        501   5.5.4
  *   VRFY/EXPN SMTPUTF8 word not offered        OPES_EPARAM_UNKNOWN     504   5.5.4
  *
  * Sources: RFC 5321 4.2.4 (500 for unrecognized, 502 for recognized but
