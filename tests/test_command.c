@@ -765,6 +765,13 @@ static void test_smtp_proto_flaws(void)
     CHECK_STR(c.path.mailbox, "a@b.example");
     CHECK_ST(parse(len, "RCPT TO:   <a@b.example>\r\n", &c, &used), OPES_OK);
     CHECK(c.notes & OPES_NOTE_SPACE_AFTER_COLON);
+    /* a path without brackets: strict 501, lenient accepted and noted */
+    CHECK_LINE(cfg, "MAIL FROM:a@b.example SIZE=1\r\n", OPES_EBAD_PATH, OPES_VERB_MAIL, 501,
+               "5.1.7");
+    CHECK_ST(parse(len, "MAIL FROM:a@b.example SIZE=1\r\n", &c, &used), OPES_OK);
+    CHECK(c.notes & OPES_NOTE_NO_BRACKETS);
+    CHECK_STR(c.path.mailbox, "a@b.example");
+    CHECK_EQ(c.params.count, 1);
     /* but never before the colon */
     CHECK_LINE(len, "MAIL FROM :<a@b.example>\r\n", OPES_ESYNTAX, OPES_VERB_MAIL, 501, "5.5.2");
 
