@@ -861,8 +861,8 @@ NOTES = {
     "smtplib-size-twice": [
         "deviation: smtplib adds its own size=N when the server offers SIZE, so the SIZE=",
         "deviation:   the caller put in mail_options goes out a second time on the same",
-        "deviation:   MAIL line. No RFC defines a repeated SIZE; RFC 3461 4.5/5.1 answers a",
-        "deviation:   repeated DSN parameter with 501, and libopes treats every keyword so",
+        "deviation:   MAIL line. RFC 1870 3 adds one optional SIZE parameter to MAIL; a",
+        "deviation:   repeated one is a 501 (as RFC 3461 4.5/5.1 says for the DSN ones)",
     ],
     "smtplib-bytes-bare-lf": [
         "deviation: a bytes message is sent as it is: bare LF and bare CR reach the DATA",
@@ -969,11 +969,15 @@ def write_fixture(name, header, srv, lines):
 
 
 def common_header(caps, refuse_ehlo):
-    h = ["date: " + datetime.date.today().isoformat(),
-         "capabilities: " + ", ".join(caps)]
+    h = ["date: " + datetime.date.today().isoformat()]
     if refuse_ehlo:
-        h.append("server: refused the first EHLO with 502 (the client then used HELO, so no")
-        h.append("server:   extension is in effect for the rest of the session)")
+        # The session never saw an EHLO reply: nothing was advertised.
+        h.append("capabilities:")
+        h.append("server: refused the first EHLO with 502; the client then used HELO, so no")
+        h.append("server:   extension was advertised (a later EHLO would have offered")
+        h.append("server:   " + ", ".join(caps) + ")")
+    else:
+        h.append("capabilities: " + ", ".join(caps))
     h.append("server: tests/vectors/clients/capture.py, a recording server on 127.0.0.1")
     h.append("format: offset<TAB>verb as sent<TAB>fields; see README in this directory")
     return h
