@@ -16,7 +16,8 @@
 /* RFC 3461 4.2: "The entire ORCPT parameter MAY be up to 500 characters in
  * length." */
 #define ORCPT_MAX 500
-/* Room for a decoded AUTH mailbox: the longest path a config may allow. */
+/* Room for a decoded AUTH mailbox: the ceiling of the path limit (a longer
+ * one is OPES_EPARAM_TOO_LONG, whatever the leniency). */
 #define AUTH_DECODED_MAX OPES_MAX_PATH
 
 enum builtin {
@@ -100,9 +101,29 @@ static size_t xtext_offset(const char *src, size_t len, size_t i)
     return pos < len ? pos : len;
 }
 
+/* Loose mode only: judge again a mailbox that a length limit alone made the
+ * strict parse reject. The strict parse stops at the limit, before the rest
+ * is checked, so this runs it under a config with OPES_LENIENT_LONG_ADDRESS.
+ * That config lives on the stack, only on this rare path (no allocation);
+ * should it ever outgrow the room, the strict verdict stands. */
+static opes_status mailbox_long(const char *s, size_t n, int utf8, opes_status strict)
+{
+    union {
+        max_align_t align;
+        unsigned char mem[8192];
+    } u;
+    opes_smtp_config *lc = NULL;
+    opes_path path;
+
+    if (opes_smtp_config_init_in(&u, sizeof u, &lc) != OPES_OK ||
+        opes_smtp_config_set_lenient(lc, OPES_LENIENT_LONG_ADDRESS) != OPES_OK)
+        return strict;
+    return opes_mailbox_parse(lc, utf8, s, n, &path, NULL);
+}
+
 /* A Mailbox (RFC 5321 4.1.2, RFC 6531 3.3 when utf8) in s[0..n). Loose mode
- * has no config: it accepts what only a length limit rejects, since a
- * config with OPES_LENIENT_LONG_ADDRESS would. */
+ * has no config: it judges as the most lenient config would, so addresses
+ * over the RFC 5321 4.5.3.1 length limits pass. */
 static opes_status mailbox_check(struct vctx *c, const char *s, size_t n, int utf8)
 {
     opes_path path;
@@ -114,7 +135,7 @@ static opes_status mailbox_check(struct vctx *c, const char *s, size_t n, int ut
     }
     if (c->loose && (st == OPES_ELOCAL_PART_TOO_LONG || st == OPES_EDOMAIN_TOO_LONG ||
                      st == OPES_EPATH_TOO_LONG))
-        return OPES_OK;
+        return mailbox_long(s, n, 1, st);
     return st;
 }
 
@@ -601,7 +622,7 @@ static opes_status scan_param(const char *p, const char *end, int utf8, unsigned
 opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const char *buf,
                               size_t len, opes_params *out, size_t *err_offset)
 {
-    const char *p = buf, *end = buf + len, *bad = buf;
+    const char *p, *end, *bad;
     size_t limit;
     struct vctx c;
     opes_status st = OPES_OK;
@@ -614,6 +635,8 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     out->notes = 0;
     if (len == 0)
         return OPES_OK;
+    p = bad = buf;
+    end = buf + len;
 
     limit = opes_smtp_config_limit(cfg, OPES_LIMIT_PARAMS);
     if (limit > OPES_MAX_PARAMS)

@@ -88,8 +88,8 @@ opes_status opes_xtext_validate(const char *src, size_t len, unsigned lenient, s
 }
 
 /* see opes/xtext.h */
-opes_status opes_xtext_decode(char *dst, size_t cap, size_t *len, const char *src,
-                              size_t src_len, unsigned lenient)
+opes_status opes_xtext_decode(char *dst, size_t cap, size_t *len, const char *src, size_t src_len,
+                              unsigned lenient)
 {
     size_t err, n, i = 0;
     unsigned nt;
@@ -122,8 +122,7 @@ opes_status opes_xtext_decode(char *dst, size_t cap, size_t *len, const char *sr
 }
 
 /* see opes/xtext.h */
-opes_status opes_xtext_encode(char *dst, size_t cap, size_t *len, const char *src,
-                              size_t src_len)
+opes_status opes_xtext_encode(char *dst, size_t cap, size_t *len, const char *src, size_t src_len)
 {
     opes__wr w;
     size_t i = 0;
@@ -239,8 +238,7 @@ static size_t euc_parse(const char *p, size_t n, uint32_t *cp)
 
 /* Validate (and, when w is not NULL, decode) a utf-8-addr-xtext or
  * utf-8-addr-unitext. */
-static opes_status utf8addr_scan(const char *src, size_t len, int form, opes__wr *w,
-                                 size_t *err)
+static opes_status utf8addr_scan(const char *src, size_t len, int form, opes__wr *w, size_t *err)
 {
     const unsigned char *p = (const unsigned char *)src;
     size_t i = 0;

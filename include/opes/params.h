@@ -153,11 +153,12 @@ OPES_API opes_status opes_params_notify(const opes_params *params, unsigned *not
 /**
  * ORCPT=addr-type ";" xtext (RFC 3461 4.2; addr-type = atom): the whole
  * parameter at most 500 characters (OPES_EPARAM_TOO_LONG), the decoded
- * address printable US-ASCII (%d32-126 and HT) (OPES_EBAD_XTEXT, OPES_EPARAM_VALUE). For the
- * "utf-8" addr-type (case-insensitive) the address is one of the RFC 6533 3
- * forms instead: utf-8-addr-xtext, utf-8-addr-unitext or a raw UTF-8
- * Mailbox (the last two need SMTPUTF8 in opes_params_parse()), whose decoded
- * value must be a Mailbox (OPES_EBAD_UTF8ADDR, OPES_EPARAM_VALUE).
+ * address printable US-ASCII: %d32-126 and HT (OPES_EBAD_XTEXT,
+ * OPES_EPARAM_VALUE). For the "utf-8" addr-type (case-insensitive) the
+ * address is one of the RFC 6533 3 forms instead: utf-8-addr-xtext,
+ * utf-8-addr-unitext or a raw UTF-8 Mailbox (the last two need SMTPUTF8 in
+ * opes_params_parse()), whose decoded value must be a Mailbox
+ * (OPES_EBAD_UTF8ADDR, OPES_EBAD_UTF8, OPES_EPARAM_VALUE).
  * @param[out] addr_type  "rfc822", "utf-8", ... as sent
  * @param[out] address    the encoded address after ";"
  */
@@ -168,7 +169,8 @@ OPES_API opes_status opes_params_smtputf8(const opes_params *params);
 /** REQUIRETLS, no value (RFC 8689 2). OPES_OK when present. */
 OPES_API opes_status opes_params_requiretls(const opes_params *params);
 /** AUTH=xtext (RFC 4954 5): the xtext as sent, whose decoded value is "<>"
- *  or a Mailbox (OPES_EBAD_XTEXT, OPES_EPARAM_VALUE). */
+ *  or a Mailbox (OPES_EBAD_XTEXT, OPES_EPARAM_VALUE; OPES_EPARAM_TOO_LONG
+ *  when it decodes to more than OPES_MAX_PATH octets). */
 OPES_API opes_status opes_params_auth(const opes_params *params, opes_str *xtext);
 /** MT-PRIORITY=priority-value (RFC 6710 7): priority-value = (["-"] NZDIGIT)
  *  / "0", so -9..9 with no "+" sign, no "-0" and no leading zero. */
