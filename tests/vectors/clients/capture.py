@@ -648,7 +648,8 @@ def sl_helo_fallback_exp(e):
 def sl_commands(port):
     s = smtp(port)
     s.ehlo()
-    s.verify("bob@example.net")
+    s.verify("bob")
+    s.verify("Bob <bob@example.net>")
     s.expn("staff")
     s.help()
     s.help("MAIL")
@@ -656,13 +657,15 @@ def sl_commands(port):
     s.rset()
     s.docmd("NOOP", "are you there?")
     s.docmd("RSET")
-    s.docmd("VRFY", "Bob Example")
+    s.docmd("VRFY", '"Bob Example"')
     s.docmd("HELP")
     s.quit()
 
 
 def sl_commands_exp(e):
     e.cmd("ehlo", HELO)
+    e.cmd("vrfy", "bob")
+    # verify() sends only the address part (email.utils.parseaddr), unquoted
     e.cmd("vrfy", "bob@example.net")
     e.cmd("expn", "staff")
     e.cmd("help")
@@ -671,7 +674,7 @@ def sl_commands_exp(e):
     e.cmd("rset")
     e.cmd("NOOP", "are you there?")
     e.cmd("RSET")
-    e.cmd("VRFY", "Bob Example")
+    e.cmd("VRFY", '"Bob Example"')
     e.cmd("HELP")
     e.cmd("quit")
 
@@ -872,6 +875,13 @@ NOTES = {
     "smtplib-dots-long-lines": [
         "deviation: the 1500-octet text line is sent as it is (RFC 5321 4.5.3.1.6: 1000",
         "deviation:   octets incl. CRLF); smtplib neither wraps nor refuses it",
+    ],
+    "smtplib-commands": [
+        "deviation: verify(\"Bob <bob@example.net>\") sends \"vrfy bob@example.net\": RFC 5321",
+        "deviation:   4.1.1.6 vrfy = \"VRFY\" SP String, and String (Atom / Quoted-string,",
+        "deviation:   4.1.2) has no unquoted \"@\" (it would be \"bob@example.net\" quoted); the",
+        "deviation:   prose of 3.5.1 (\"a user name or a user name and domain\"; the strings",
+        "deviation:   \"cannot be further restricted\") is why many servers take it anyway",
     ],
     "smtplib-auth-login": [
         "note: smtplib sends the user name as an initial response to AUTH LOGIN",
