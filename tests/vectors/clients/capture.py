@@ -32,6 +32,7 @@ import inspect
 import os
 import re
 import shlex
+import shutil
 import smtplib
 import socket
 import ssl
@@ -1042,6 +1043,8 @@ def run_swaks(name, caps, refuse_ehlo, args, expect_fn, version):
 
 
 def main():
+    if shutil.which("swaks") is None:
+        sys.exit("capture.py: swaks is not installed (apt-get install -y swaks)")
     names = []
     for name, caps, refuse, drive, exp in SMTPLIB:
         run_smtplib(name, caps, refuse, drive, exp)
