@@ -109,10 +109,13 @@ $(SHARED_REAL): $(LIB_OBJ) src/libopes.map
 $(TOOL): $(TOOL_SRC) $(STATIC) $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDFLAGS) $(ZLIB_LIBS)
 
-$(B)/libopes.pc: pkgconfig/libopes.pc.in $(VERSION_H)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+# The .pc file names the install directories, so it is written anew for each
+# install (PREFIX may differ from the one `make all` saw).
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@LIBS_PRIVATE@|$(ZLIB_LIBS)|g' $< > $@
+	    -e 's|@LIBS_PRIVATE@|$(ZLIB_LIBS)|g' pkgconfig/libopes.pc.in
+$(B)/libopes.pc: pkgconfig/libopes.pc.in $(VERSION_H)
+	$(PC_SED) > $@
 
 # ---- tests ---------------------------------------------------------------
 # Unit tests link the static library, so internals are reachable.
@@ -172,7 +175,8 @@ install: all
 	install -m 755 $(SHARED_REAL) $(DESTDIR)$(LIBDIR)/
 	ln -sf libopes.so.$(ABI).$(MINOR).$(PATCH) $(DESTDIR)$(LIBDIR)/$(SHARED_SONAME)
 	ln -sf $(SHARED_SONAME) $(DESTDIR)$(LIBDIR)/libopes.so
-	install -m 644 $(B)/libopes.pc $(DESTDIR)$(PKGCONFIGDIR)/libopes.pc
+	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/libopes.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libopes.pc
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/opes
 
 uninstall:

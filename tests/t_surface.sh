@@ -25,7 +25,7 @@ done
 
 # 2. exported symbols == functions declared OPES_API, all opes_, none opes__
 so=$(ls "$B"/libopes.so.*.*.* | head -n 1)
-nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort > "$tmp/exported"
+nm -D --defined-only "$so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' | sort > "$tmp/exported"
 cat include/opes/*.h | tr '\n' ' ' | sed 's/;/;\n/g' | grep 'OPES_API' | \
     sed -n 's/.*[ *]\(opes_[a-z0-9_]*\)[ ]*(.*/\1/p' | sort -u > "$tmp/declared"
 if [ -s "$tmp/exported" ] && ! grep -qv '^opes_' "$tmp/exported"; then ok; else bad "non-opes_ symbols exported:"; grep -v '^opes_' "$tmp/exported"; fi
