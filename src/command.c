@@ -184,63 +184,20 @@ opes_status opes_line_skip(const opes_smtp_config *cfg, const char *buf, size_t 
 
 /* ---- argument grammars (shared by the parser and the builders) ---------- */
 
-/* Domain (RFC 5321 4.1.2: sub-domain = Let-dig [Ldh-str], no trailing dot)
- * or address-literal (4.1.3). U-labels only under OPES_LENIENT_8BIT: the
- * EHLO domain is ASCII even with SMTPUTF8 (RFC 6531 3.7.1).
- * path.h has no public Domain checker: this is a local one. */
+/* Domain or address-literal (RFC 5321 4.1.2, 4.1.3) through path.c's one
+ * grammar, then the domain limit. U-labels only under OPES_LENIENT_8BIT: the
+ * EHLO domain is ASCII even with SMTPUTF8 (RFC 6531 3.7.1). */
 static opes_status check_domain(const char *p, size_t n, unsigned lenient, size_t limit,
                                 size_t *err, unsigned *notes)
 {
-    size_t i = 0;
-    int had8 = 0;
-    if (n == 0) {
-        *err = 0;
-        return OPES_EBAD_DOMAIN;
-    }
-    if (p[0] == '[') {
-        if (opes_address_literal_check(p, n, NULL) != OPES_OK) {
-            *err = 0;
-            return OPES_EBAD_ADDRESS_LITERAL;
-        }
-        return OPES_OK;
-    }
-    for (;;) {
-        size_t start = i;
-        int hyphen = 0;
-        while (i < n && p[i] != '.') {
-            unsigned char c = (unsigned char)p[i];
-            if (OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT)) {
-                i++;
-                hyphen = 0;
-            } else if (c == '-' && i > start) {
-                i++;
-                hyphen = 1;
-            } else if (c >= 0x80 && (lenient & OPES_LENIENT_8BIT)) {
-                size_t k = opes__utf8_seq((const unsigned char *)p + i, n - i, NULL);
-                if (k == 0) {
-                    *err = i;
-                    return OPES_EBAD_UTF8;
-                }
-                i += k;
-                hyphen = 0;
-                had8 = 1;
-            } else {
-                *err = i;
-                return c >= 0x80 ? OPES_EBAD_CHAR : OPES_EBAD_DOMAIN;
-            }
-        }
-        if (i == start || hyphen) {
-            *err = hyphen ? i - 1 : i;
-            return OPES_EBAD_DOMAIN;
-        }
-        if (i == n)
-            break;
-        i++; /* "." */
-        if (i == n) {
-            *err = i - 1;
-            return OPES_EBAD_DOMAIN;
-        }
-    }
+    unsigned dn = 0;
+    opes_status st = opes_domain_check(p, n, 0, lenient, NULL, err, &dn);
+    if (st == OPES_EBAD_UTF8 && !(lenient & OPES_LENIENT_8BIT))
+        return OPES_EBAD_CHAR; /* RFC 5321 2.4: "500 ... invalid character" */
+    if (st == OPES_EBAD_CHAR && *err < n && p[*err] == ' ')
+        return OPES_EBAD_DOMAIN; /* "EHLO foo bar": argument syntax, 501 */
+    if (st != OPES_OK)
+        return st;
     if (n > limit) {
         if (!(lenient & OPES_LENIENT_LONG_ADDRESS)) {
             *err = limit;
@@ -248,8 +205,7 @@ static opes_status check_domain(const char *p, size_t n, unsigned lenient, size_
         }
         *notes |= OPES_NOTE_LONG_ADDRESS;
     }
-    if (had8)
-        *notes |= OPES_NOTE_8BIT;
+    *notes |= dn;
     return OPES_OK;
 }
 

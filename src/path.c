@@ -634,6 +634,38 @@ opes_status opes_address_literal_check(const char *lit, size_t len, int *kind)
     return OPES_OK;
 }
 
+/* see opes/path.h */
+opes_status opes_domain_check(const char *buf, size_t len, int utf8, unsigned lenient, int *kind,
+                              size_t *err_offset, unsigned *notes)
+{
+    pctx c;
+    size_t end = 0;
+    int k = OPES_DOMAIN_NONE;
+    opes_status st;
+
+    if (!buf && len)
+        return OPES_EINVAL;
+    memset(&c, 0, sizeof c);
+    c.b = (const unsigned char *)buf;
+    c.len = len;
+    c.utf8 = utf8 != 0;
+    c.lenient = lenient & (unsigned)OPES_LENIENT_8BIT;
+    st = scan_domain_or_literal(&c, 0, &end, &k);
+    if (st == OPES_OK && end != len)
+        st = unexpected(&c, end, k == OPES_DOMAIN_NAME ? OPES_EBAD_DOMAIN
+                                                       : OPES_EBAD_ADDRESS_LITERAL);
+    if (st != OPES_OK) {
+        if (err_offset)
+            *err_offset = c.err;
+        return st;
+    }
+    if (kind)
+        *kind = k;
+    if (notes)
+        *notes = c.notes;
+    return OPES_OK;
+}
+
 /* Is local[0..n) a Dot-string (atext with RFC 6531 UTF-8; validated)? */
 static int is_dot_string(const unsigned char *s, size_t n)
 {

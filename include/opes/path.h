@@ -145,6 +145,25 @@ OPES_API opes_status opes_path_build(char *dst, size_t cap, size_t *len, const c
                                      size_t local_len, const char *domain, size_t domain_len);
 
 /**
+ * Is buf[0..len) exactly a Domain (RFC 5321 4.1.2: sub-domain *("."
+ * sub-domain), no trailing dot) or an address-literal (4.1.3)? The form an
+ * EHLO/HELO/LHLO argument takes. Length limits are the caller's (the
+ * domain limit of its config).
+ *
+ * @param utf8     non-zero: U-labels allowed (RFC 6531 3.3) — note that an
+ *                 EHLO domain is ASCII even with SMTPUTF8 (RFC 6531 3.7.1)
+ * @param lenient  OPES_LENIENT_8BIT accepts well-formed UTF-8 without utf8
+ *                 (noted); other bits are ignored
+ * @param[out] kind        OPES_DOMAIN_NAME / _IPV4 / _IPV6 / _GENERAL (may be NULL)
+ * @param[out] err_offset  offset of the offending byte on error (may be NULL)
+ * @param[out] notes       OPES_NOTE_* bits (may be NULL)
+ * @return OPES_OK; OPES_EBAD_DOMAIN, OPES_EBAD_ADDRESS_LITERAL,
+ *         OPES_EBAD_UTF8, OPES_EBAD_CHAR; OPES_EINVAL.
+ */
+OPES_API opes_status opes_domain_check(const char *buf, size_t len, int utf8, unsigned lenient,
+                                       int *kind, size_t *err_offset, unsigned *notes);
+
+/**
  * Is the address literal "[...]" at lit[0..len) valid (RFC 5321 4.1.3)?
  * IPv4: exactly four Snum of 0-255 (1-3 digits). IPv6 ("IPv6:", any case):
  * IPv6-full (8 groups), IPv6-comp ("::" once, at most 6 other groups),
