@@ -296,6 +296,25 @@ static opes_status check_vrfy(const char *p, size_t n, size_t *str_len, size_t *
     *lower = 0;
     if (st != OPES_OK)
         return st;
+    /* RFC 5321 3.5.1: the argument is "a user name or a user name and
+     * domain", which "cannot be further restricted"; the String production
+     * of 4.1.1.6 has no "@", yet real clients (Python's smtplib.verify)
+     * send "VRFY user@domain" and servers take it. So a String followed by
+     * "@" Domain / address-literal is accepted: the Mailbox form. */
+    if (used < n && p[used] == '@') {
+        size_t d = used + 1, e = d, derr = 0;
+        while (e < n && p[e] != ' ')
+            e++;
+        st = opes_domain_check(p + d, e - d, 1, 0, NULL, &derr, NULL);
+        if (st != OPES_OK) {
+            *err = d + derr;
+            return st == OPES_EBAD_UTF8 ? st : OPES_ESYNTAX;
+        }
+        for (size_t k = d; k < e && *first8 == SIZE_MAX; k++)
+            if ((unsigned char)p[k] >= 0x80)
+                *first8 = k;
+        used = e;
+    }
     *str_len = used;
     if (used == n)
         return OPES_OK;

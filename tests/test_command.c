@@ -1140,7 +1140,10 @@ static void test_verbs(void)
         {"EXPN a b\r\n", OPES_ESYNTAX, OPES_VERB_EXPN, 501, "5.5.2"},
         /* String = Atom / Quoted-string: "@" and "<" are not atext */
         {"VRFY <a@b.example>\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2"},
-        {"VRFY a@b.example\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2"},
+        /* RFC 5321 3.5.1: "a user name and domain" (the Mailbox form) */
+        {"VRFY a@b.example\r\n", OPES_OK, OPES_VERB_VRFY, 0, NULL},
+        {"VRFY a@b..example\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2"},
+        {"VRFY a@\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2"},
         {"VRFY \"a@b.example\"\r\n", OPES_OK, OPES_VERB_VRFY, 0, NULL},
         {"VRFY \"Smith, \\\"J\\\"\"\r\n", OPES_OK, OPES_VERB_VRFY, 0, NULL},
         {"VRFY \"unterminated\r\n", OPES_ESYNTAX, OPES_VERB_VRFY, 501, "5.5.2"},

@@ -882,7 +882,7 @@ NOTES = {
         "deviation:   4.1.1.6 vrfy = \"VRFY\" SP String, and String (Atom / Quoted-string,",
         "deviation:   4.1.2) has no unquoted \"@\" (it would be \"bob@example.net\" quoted); the",
         "deviation:   prose of 3.5.1 (\"a user name or a user name and domain\"; the strings",
-        "deviation:   \"cannot be further restricted\") is why many servers take it anyway",
+        "deviation:   \"cannot be further restricted\") is why servers, and libopes, take it",
     ],
     "smtplib-auth-login": [
         "note: smtplib sends the user name as an initial response to AUTH LOGIN",
