@@ -60,8 +60,8 @@ static void round_trip(const opes_smtp_config *pcfg, const opes_ehlo *e)
     /* lines that ended in a bare LF come back one octet longer (CRLF) */
     if (e->notes & OPES_NOTE_BARE_LF)
         check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE,
-                                         opes_smtp_config_limit(pcfg, OPES_LIMIT_REPLY_LINE) +
-                                             1) == OPES_OK);
+                                         opes_smtp_config_limit(pcfg, OPES_LIMIT_REPLY_LINE) + 1) ==
+              OPES_OK);
     for (size_t i = 0; i < e->nlines; i++) {
         const opes_ehlo_line *l = &e->line[i];
         char *kw, *params;
@@ -107,8 +107,9 @@ static void round_trip(const opes_smtp_config *pcfg, const opes_ehlo *e)
     check(opes_ehlo_parse(cfg, out, len, e2, &used) == OPES_OK && used == len);
     check(e2->domain.len == e->domain.len &&
           memcmp(e2->domain.ptr, e->domain.ptr, e->domain.len) == 0);
-    check(e2->greeting.len == e->greeting.len &&
-          (e->greeting.len == 0 || memcmp(e2->greeting.ptr, e->greeting.ptr, e->greeting.len) == 0));
+    check(
+        e2->greeting.len == e->greeting.len &&
+        (e->greeting.len == 0 || memcmp(e2->greeting.ptr, e->greeting.ptr, e->greeting.len) == 0));
     check(e2->nlines == e->nlines);
     check(e2->exts == e->exts && e2->has_size == e->has_size && e2->size == e->size);
     /* same lines, in the config's table order */
@@ -126,12 +127,11 @@ static void round_trip(const opes_smtp_config *pcfg, const opes_ehlo *e)
     check(k == e2->nlines);
     for (size_t i = 0; i < e2->nlines; i++) {
         size_t idx;
-        check(opes_ehlo_find(e, e2->line[i].keyword.ptr, e2->line[i].keyword.len, &idx) ==
-              OPES_OK);
+        check(opes_ehlo_find(e, e2->line[i].keyword.ptr, e2->line[i].keyword.len, &idx) == OPES_OK);
         check(e->line[idx].params.len == e2->line[i].params.len);
         if (e2->line[i].params.len)
-            check(memcmp(e->line[idx].params.ptr, e2->line[i].params.ptr,
-                         e2->line[i].params.len) == 0);
+            check(memcmp(e->line[idx].params.ptr, e2->line[i].params.ptr, e2->line[i].params.len) ==
+                  0);
     }
     free(e2);
     free(out);
@@ -162,8 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE, 16 + (size_t)data[1]) ==
               OPES_OK);
     if (mode & 8)
-        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_DOMAIN, 1 + (size_t)data[1]) ==
-              OPES_OK);
+        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_DOMAIN, 1 + (size_t)data[1]) == OPES_OK);
     buf = malloc(n ? n : 1);
     e = malloc(sizeof *e);
     check(buf != NULL && e != NULL);

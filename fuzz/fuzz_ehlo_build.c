@@ -83,8 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         limit += data[0];
     check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE, limit) == OPES_OK);
     if (data[2] & 4)
-        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, 1 + data[1] % 8u) ==
-              OPES_OK);
+        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, 1 + data[1] % 8u) == OPES_OK);
     domain = field(data, size, &off);
     greeting = field(data, size, &off);
     size_p = field(data, size, &off);
@@ -114,8 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(params);
     }
 
-    st = opes_ehlo_build(NULL, 0, &need, cfg, domain.ptr, domain.len, greeting.ptr,
-                         greeting.len);
+    st = opes_ehlo_build(NULL, 0, &need, cfg, domain.ptr, domain.len, greeting.ptr, greeting.len);
     check(st != OPES_OK);
     check((st == OPES_EINJECT) == (has_inject(domain) || has_inject(greeting)));
     if (st != OPES_ENOSPC) {

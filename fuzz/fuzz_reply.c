@@ -152,11 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(opes_smtp_config_set_lenient(cfg, lenient) == OPES_OK);
     check(opes_smtp_config_set_utf8(cfg, (mode & 4) != 0) == OPES_OK);
     if (mode & 8)
-        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE, 4 + data[1] % 64u) ==
-              OPES_OK);
+        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE, 4 + data[1] % 64u) == OPES_OK);
     if (mode & 16)
-        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, 1 + data[1] % 8u) ==
-              OPES_OK);
+        check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, 1 + data[1] % 8u) == OPES_OK);
 
     /* whole input at once, then in the chunks the input names */
     w = run(cfg, d, n, NULL, ev_whole);
@@ -190,8 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(ei + k < w.n);
             check(l.code == r.code && e->code == l.code && e->last == l.is_last);
             check(e->line_len == l.line_len && e->tlen == l.text.len);
-            check(e->toff == (l.text.len ? off + (size_t)(l.text.ptr - ((const char *)d + off))
-                                         : 0));
+            check(e->toff ==
+                  (l.text.len ? off + (size_t)(l.text.ptr - ((const char *)d + off)) : 0));
             check(e->flags == l.esc_flags && e->notes == l.notes && e->elen == l.enhanced.len);
             k++;
         }
@@ -201,8 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const struct rec *e = &ev_whole[ei + i];
             size_t u;
             opes_reply_line l1;
-            check(opes_reply_line_parse(cfg, (const char *)d + e->offset, n - e->offset, &l1,
-                                        &u) == OPES_OK);
+            check(opes_reply_line_parse(cfg, (const char *)d + e->offset, n - e->offset, &l1, &u) ==
+                  OPES_OK);
             check(u == e->line_len && l1.code == e->code && l1.text.len == e->tlen);
             check((l1.esc_flags | (e->flags & OPES_ESC_DIFFERS)) == e->flags);
         }

@@ -32,8 +32,8 @@ static void check(int ok)
 }
 
 /* Build into an exact-size block; check the size query agrees. */
-static opes_status build(char **out, size_t *len, int code, const char *esc,
-                         const opes_str *texts, size_t n, size_t limit)
+static opes_status build(char **out, size_t *len, int code, const char *esc, const opes_str *texts,
+                         size_t n, size_t limit)
 {
     size_t need = 0, l2 = 0;
     opes_status st = opes_reply_build(NULL, 0, &need, code, esc, n ? texts : NULL, n, limit);
@@ -57,8 +57,7 @@ static opes_status build(char **out, size_t *len, int code, const char *esc,
 /* Parse out[0..len) back; append each line's text after the enhanced code
  * to pieces[]. Returns the number of lines. */
 static size_t read_back(const opes_smtp_config *cfg, const char *out, size_t len, int code,
-                        const char *esc, size_t esc_len, size_t limit, opes_str *pieces,
-                        size_t cap)
+                        const char *esc, size_t esc_len, size_t limit, opes_str *pieces, size_t cap)
 {
     opes_reply r;
     opes_reply_line l;
@@ -173,12 +172,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eff_limit = limit ? limit : 512;
     check(opes_smtp_config_new(&cfg, NULL) == OPES_OK);
     check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINE, eff_limit) == OPES_OK);
-    check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, OPES_MAX_REPLY_LINES) ==
-          OPES_OK);
+    check(opes_smtp_config_set_limit(cfg, OPES_LIMIT_REPLY_LINES, OPES_MAX_REPLY_LINES) == OPES_OK);
     {
         static opes_str all[OPES_MAX_REPLY_LINES + 1];
-        size_t total = read_back(cfg, out, len, code, esc, esc_len, eff_limit, all,
-                                 OPES_MAX_REPLY_LINES + 1);
+        size_t total =
+            read_back(cfg, out, len, code, esc, esc_len, eff_limit, all, OPES_MAX_REPLY_LINES + 1);
         size_t at = 0;
         /* each text alone: its pieces re-join into it, and they are the
          * next pieces of the whole reply */
@@ -187,8 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *o1;
             size_t l1, c1, joined = 0;
             opes_str t = n ? texts[j] : (opes_str){NULL, 0};
-            check(build(&o1, &l1, code, esc, n ? &texts[j] : NULL, n ? 1 : 0, limit) ==
-                  OPES_OK);
+            check(build(&o1, &l1, code, esc, n ? &texts[j] : NULL, n ? 1 : 0, limit) == OPES_OK);
             c1 = read_back(cfg, o1, l1, code, esc, esc_len, eff_limit, one,
                            OPES_MAX_REPLY_LINES + 1);
             for (size_t i = 0; i < c1; i++) {

@@ -4,22 +4,21 @@
 
 /* Known keywords, indexed by enum opes_ehlo_ext. */
 static const char *const ext_names[OPES_EHLO__COUNT] = {
-    "SIZE",       "8BITMIME",  "PIPELINING", "DSN",  "SMTPUTF8",
-    "CHUNKING",   "BINARYMIME", "ENHANCEDSTATUSCODES", "STARTTLS", "AUTH",
-    "REQUIRETLS", "MT-PRIORITY", "DELIVERBY", "VRFY", "ETRN",
-    "HELP",       "EXPN",      "BURL",       "FUTURERELEASE", "LIMITS"};
+    "SIZE",      "8BITMIME", "PIPELINING",    "DSN",
+    "SMTPUTF8",  "CHUNKING", "BINARYMIME",    "ENHANCEDSTATUSCODES",
+    "STARTTLS",  "AUTH",     "REQUIRETLS",    "MT-PRIORITY",
+    "DELIVERBY", "VRFY",     "ETRN",          "HELP",
+    "EXPN",      "BURL",     "FUTURERELEASE", "LIMITS"};
 
 /* Extensions whose EHLO keyword takes no parameter: RFC 6152 2 (8BITMIME),
  * RFC 2920 2 (PIPELINING), RFC 6531 3.1 (SMTPUTF8 "MUST NOT contain any
  * parameters"), RFC 3030 2 and 3 (CHUNKING, BINARYMIME), RFC 2034 3
  * (ENHANCEDSTATUSCODES), RFC 3207 4 (STARTTLS). */
-static const uint64_t no_params = (UINT64_C(1) << OPES_EHLO_8BITMIME) |
-                                  (UINT64_C(1) << OPES_EHLO_PIPELINING) |
-                                  (UINT64_C(1) << OPES_EHLO_SMTPUTF8) |
-                                  (UINT64_C(1) << OPES_EHLO_CHUNKING) |
-                                  (UINT64_C(1) << OPES_EHLO_BINARYMIME) |
-                                  (UINT64_C(1) << OPES_EHLO_ENHANCEDSTATUSCODES) |
-                                  (UINT64_C(1) << OPES_EHLO_STARTTLS);
+static const uint64_t no_params =
+    (UINT64_C(1) << OPES_EHLO_8BITMIME) | (UINT64_C(1) << OPES_EHLO_PIPELINING) |
+    (UINT64_C(1) << OPES_EHLO_SMTPUTF8) | (UINT64_C(1) << OPES_EHLO_CHUNKING) |
+    (UINT64_C(1) << OPES_EHLO_BINARYMIME) | (UINT64_C(1) << OPES_EHLO_ENHANCEDSTATUSCODES) |
+    (UINT64_C(1) << OPES_EHLO_STARTTLS);
 
 /* see opes/ehlo.h */
 const char *opes_ehlo_ext_name(int ext)
@@ -43,52 +42,42 @@ int opes_ehlo_ext_lookup(const char *kw, size_t len)
 
 /*
  * Domain (RFC 5321 4.1.2: sub-domain *("." sub-domain), sub-domain =
- * Let-dig [Ldh-str]) or an address-literal, checked loosely as
- * "[" 1*dcontent "]" (its inner forms are the path module's business).
- * On failure *bad is the offset of the offending byte.
+ * Let-dig [Ldh-str], LDH only: RFC 6531 3.7.1 wants LDH labels or A-labels
+ * in EHLO) or an address-literal, checked by opes_address_literal_check().
+ * On failure *bad is the offset of the offending byte (0 for a literal).
  */
-static int domain_ok(const char *d, size_t n, size_t *bad)
+static opes_status domain_check(const char *d, size_t n, size_t *bad)
 {
     size_t label = 0;
     *bad = 0;
     if (n == 0)
-        return 0;
-    if (d[0] == '[') {
-        if (n < 3 || d[n - 1] != ']') {
-            *bad = n - 1;
-            return 0;
-        }
-        for (size_t i = 1; i + 1 < n; i++) {
-            if (!OPES__IS(d[i], OPES__C_DCONTENT)) {
-                *bad = i;
-                return 0;
-            }
-        }
-        return 1;
-    }
+        return OPES_EBAD_DOMAIN;
+    if (d[0] == '[')
+        return opes_address_literal_check(d, n, NULL) == OPES_OK ? OPES_OK
+                                                                 : OPES_EBAD_ADDRESS_LITERAL;
     for (size_t i = 0; i < n; i++) {
         char c = d[i];
         if (c == '.') {
             if (i == label || d[i - 1] == '-') {
                 *bad = i;
-                return 0;
+                return OPES_EBAD_DOMAIN;
             }
             label = i + 1;
         } else if (c == '-') {
             if (i == label) {
                 *bad = i;
-                return 0;
+                return OPES_EBAD_DOMAIN;
             }
         } else if (!OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT)) {
             *bad = i;
-            return 0;
+            return OPES_EBAD_DOMAIN;
         }
     }
     if (label == n || d[n - 1] == '-') {
         *bad = n - 1;
-        return 0;
+        return OPES_EBAD_DOMAIN;
     }
-    return 1;
+    return OPES_OK;
 }
 
 /* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126). Returns the
@@ -272,8 +261,9 @@ opes_status opes_ehlo_parse(const opes_smtp_config *cfg, const char *buf, size_t
         return ehlo_fail(ehlo, buf, buf + 4, OPES_EBAD_EHLO);
     ehlo->domain.ptr = l.text.ptr;
     ehlo->domain.len = sp;
-    if (!domain_ok(l.text.ptr, sp, &bad))
-        return ehlo_fail(ehlo, buf, l.text.ptr + bad, OPES_EBAD_DOMAIN);
+    st = domain_check(l.text.ptr, sp, &bad);
+    if (st != OPES_OK)
+        return ehlo_fail(ehlo, buf, l.text.ptr + bad, st);
     if (sp > opes_smtp_config_limit(cfg, OPES_LIMIT_DOMAIN))
         return ehlo_fail(ehlo, buf, l.text.ptr, OPES_EDOMAIN_TOO_LONG);
     if (sp + 1 < l.text.len) {
@@ -359,6 +349,7 @@ opes_status opes_ehlo_build(char *dst, size_t cap, size_t *len, const opes_smtp_
                             size_t greeting_len)
 {
     size_t line_limit, max_lines, n_ext, offered = 0, done = 0, bad;
+    opes_status st;
     opes__wr w;
 
     if (!OPES__BUILD_ARGS_OK(dst, cap, len))
@@ -374,8 +365,9 @@ opes_status opes_ehlo_build(char *dst, size_t cap, size_t *len, const opes_smtp_
         if (greeting[i] == '\r' || greeting[i] == '\n' || greeting[i] == '\0')
             return OPES_EINJECT;
     }
-    if (!domain_ok(domain, domain_len, &bad))
-        return OPES_EBAD_DOMAIN;
+    st = domain_check(domain, domain_len, &bad);
+    if (st != OPES_OK)
+        return st;
     if (domain_len > opes_smtp_config_limit(cfg, OPES_LIMIT_DOMAIN))
         return OPES_EDOMAIN_TOO_LONG;
     /* ehlo-greet is any text but CR and LF; a reply line is textstring

@@ -304,17 +304,17 @@ static void mark_differs(opes_reply_line *l, const int first[3], int first_has)
 
 struct opes_reply_parser {
     opes_allocator alloc;
-    int heap;           /* made by _new: _free releases it */
+    int heap; /* made by _new: _free releases it */
     struct reply_ctx ctx;
-    int code;           /* code of the reply in progress (index > 0) */
-    size_t index;       /* lines of the reply in progress */
-    int esc_first[3];   /* enhanced code of its first line */
+    int code;         /* code of the reply in progress (index > 0) */
+    size_t index;     /* lines of the reply in progress */
+    int esc_first[3]; /* enhanced code of its first line */
     int esc_has;
-    size_t reply;       /* replies completed */
-    size_t offset;      /* stream bytes consumed */
-    opes_status error;  /* sticky; OPES_OK when none */
-    size_t err_line_offset;  /* stream offset of the failing line */
-    size_t err_in_line;      /* offset of the bad byte within it */
+    size_t reply;           /* replies completed */
+    size_t offset;          /* stream bytes consumed */
+    opes_status error;      /* sticky; OPES_OK when none */
+    size_t err_line_offset; /* stream offset of the failing line */
+    size_t err_in_line;     /* offset of the bad byte within it */
 };
 
 static void parser_clear(opes_reply_parser *p)
@@ -410,8 +410,8 @@ static opes_status parser_fail(opes_reply_parser *p, opes_reply_event *ev, opes_
 }
 
 /* see opes/reply.h */
-opes_status opes_reply_parser_feed(opes_reply_parser *p, const char *buf, size_t len,
-                                   size_t *used, opes_reply_event *ev)
+opes_status opes_reply_parser_feed(opes_reply_parser *p, const char *buf, size_t len, size_t *used,
+                                   opes_reply_event *ev)
 {
     opes_status st;
     size_t u;

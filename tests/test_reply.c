@@ -8,20 +8,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-/* guarded_free() of a 0-byte guarded_copy() faults (the pointer sits on the
- * guard page itself, tests/support/harness.c), so empty inputs use a static
- * empty buffer instead. */
-static const char empty_buf[1] = {0};
-static const char *gcopy(const void *p, size_t n)
-{
-    return n ? guarded_copy(p, n) : empty_buf;
-}
-static void gfree(const char *p)
-{
-    if (p != empty_buf)
-        guarded_free(p);
-}
-
 /* ---- a growing string for event logs ------------------------------------ */
 
 struct sb {
@@ -103,17 +89,17 @@ static int run_stream(const opes_smtp_config *cfg, const char *data, size_t n, s
     for (;;) {
         size_t avail = recv - cons, used = 12345;
         opes_reply_event ev;
-        const char *g = gcopy(data + cons, avail);
+        const char *g = guarded_copy(data + cons, avail);
         opes_status st = opes_reply_parser_feed(p, g, avail, &used, &ev);
         if (used > avail || (st != OPES_OK && used != 0))
             ok = 0;
         if (st == OPES_OK) {
             log_event(log, &ev);
             cons += used;
-            gfree(g);
+            guarded_free(g);
             continue;
         }
-        gfree(g);
+        guarded_free(g);
         if (st == OPES_INCOMPLETE) {
             if (recv == n)
                 break;
@@ -182,7 +168,7 @@ static void check_stream(const opes_smtp_config *cfg, const char *data, size_t n
                          const struct exp_line *exp, size_t count)
 {
     opes_reply_parser *p = NULL;
-    const char *g = gcopy(data, n);
+    const char *g = guarded_copy(data, n);
     size_t off = 0, i = 0, replies = 0;
     CHECK_ST(opes_reply_parser_new(&p, NULL), OPES_OK);
     opes_reply_parser_set_config(p, cfg);
@@ -240,7 +226,7 @@ static void check_stream(const opes_smtp_config *cfg, const char *data, size_t n
         off += used;
     }
     CHECK_EQ(i, count);
-    gfree(g);
+    guarded_free(g);
 }
 
 /* Build the wire form of RFC lines (each + CRLF) and check it. */
@@ -289,7 +275,7 @@ static void test_rfc5321_multiline(void)
 
     const char *wire = "250-First line\r\n250-Second line\r\n250-234 Text beginning with "
                        "numbers\r\n250 The last line\r\n";
-    const char *g = gcopy(wire, strlen(wire));
+    const char *g = guarded_copy(wire, strlen(wire));
     opes_reply r;
     size_t used, pos = 0;
     opes_reply_line l;
@@ -315,31 +301,30 @@ static void test_rfc5321_multiline(void)
     CHECK_ST(opes_reply_next_line(&r, &pos, &l), OPES_EINVAL);
     /* every proper prefix is incomplete */
     for (size_t k = 0; k < strlen(wire); k++) {
-        const char *h = gcopy(wire, k);
+        const char *h = guarded_copy(wire, k);
         CHECK_ST(opes_reply_parse(NULL, h, k, &r, &used), OPES_INCOMPLETE);
         CHECK_EQ(used, 0);
-        gfree(h);
+        guarded_free(h);
     }
-    gfree(g);
+    guarded_free(g);
 }
 
 static void test_rfc5321_appendix_d(void)
 {
     /* RFC 5321 Appendix D.1, the server's side ("S:") in order. */
-    static const char *const d1[] = {
-        "220 foo.com Simple Mail Transfer Service Ready",
-        "250-foo.com greets bar.com",
-        "250-8BITMIME",
-        "250-SIZE",
-        "250-DSN",
-        "250 HELP",
-        "250 OK",
-        "250 OK",
-        "550 No such user here",
-        "250 OK",
-        "354 Start mail input; end with <CRLF>.<CRLF>",
-        "250 OK",
-        "221 foo.com Service closing transmission channel"};
+    static const char *const d1[] = {"220 foo.com Simple Mail Transfer Service Ready",
+                                     "250-foo.com greets bar.com",
+                                     "250-8BITMIME",
+                                     "250-SIZE",
+                                     "250-DSN",
+                                     "250 HELP",
+                                     "250 OK",
+                                     "250 OK",
+                                     "550 No such user here",
+                                     "250 OK",
+                                     "354 Start mail input; end with <CRLF>.<CRLF>",
+                                     "250 OK",
+                                     "221 foo.com Service closing transmission channel"};
     /* D.2 aborted transaction */
     static const char *const d2[] = {"220 foo.com Simple Mail Transfer Service Ready",
                                      "250-foo.com greets bar.com",
@@ -447,27 +432,26 @@ static void test_rfc4954(void)
      * following the reply code, so the complete response line is "334 "." */
     opes_reply_line l;
     size_t used;
-    const char *g = gcopy("334 \r\n", 6);
+    const char *g = guarded_copy("334 \r\n", 6);
     CHECK_ST(opes_reply_line_parse(NULL, g, 6, &l, &used), OPES_OK);
     CHECK_EQ(used, 6);
     CHECK_EQ(l.code, 334);
     CHECK_EQ(l.is_last, 1);
     CHECK_EQ(l.text.len, 0);
     CHECK_EQ(l.message.len, 0);
-    gfree(g);
+    guarded_free(g);
     /* RFC 5321 4.2: the code alone, without the space, too */
-    g = gcopy("334\r\n", 5);
+    g = guarded_copy("334\r\n", 5);
     CHECK_ST(opes_reply_line_parse(NULL, g, 5, &l, &used), OPES_OK);
     CHECK_EQ(used, 5);
     CHECK_EQ(l.is_last, 1);
     CHECK_EQ(l.text.len, 0);
-    gfree(g);
+    guarded_free(g);
 
     /* RFC 4954 4.1, the PLAIN and CRAM-MD5 examples (server side after
      * STARTTLS; the CRAM-MD5 challenge is one line on the wire). */
     static const char *const plain[] = {"250-smtp.example.com Hello client.example.com",
-                                        "250 AUTH GSSAPI DIGEST-MD5 PLAIN",
-                                        "334 ",
+                                        "250 AUTH GSSAPI DIGEST-MD5 PLAIN", "334 ",
                                         "235 2.7.0 Authentication successful"};
     static const char *const cram[] = {
         "220-smtp.example.com ESMTP Server",
@@ -481,7 +465,7 @@ static void test_rfc4954(void)
     check_rfc(NULL, plain, COUNT(plain));
     check_rfc(NULL, cram, COUNT(cram));
 
-    g = gcopy("235 2.7.0 Authentication successful\r\n", 37);
+    g = guarded_copy("235 2.7.0 Authentication successful\r\n", 37);
     CHECK_ST(opes_reply_line_parse(NULL, g, 37, &l, &used), OPES_OK);
     CHECK_STR(l.enhanced, "2.7.0");
     CHECK_EQ(l.esc_class, 2);
@@ -489,7 +473,7 @@ static void test_rfc4954(void)
     CHECK_EQ(l.esc_detail, 0);
     CHECK_STR(l.message, "Authentication successful");
     CHECK_EQ(l.esc_flags, 0);
-    gfree(g);
+    guarded_free(g);
 }
 
 static void test_rfc2034(void)
@@ -497,18 +481,17 @@ static void test_rfc2034(void)
     /* RFC 2034 6, the server's side. Every 2xx/4xx/5xx reply but the
      * greeting and the EHLO reply carries a code; 354 carries none; the
      * multi-line 551 repeats 5.7.1 on each line. */
-    static const char *const rfc[] = {
-        "220 dbc.mtview.ca.us SMTP service ready",
-        "250-dbc.mtview.ca.us says hello",
-        "250 ENHANCEDSTATUSCODES",
-        "250 2.1.0 Originator <ned@ymir.claremont.edu> ok",
-        "250 2.1.5 Recipient <mrose@dbc.mtview.ca.us> ok",
-        "550 5.1.1 Mailbox \"nosuchuser\" does not exist",
-        "551-5.7.1 Forwarding to remote hosts disabled",
-        "551 5.7.1 Select another host to act as your forwarder",
-        "354 Send message, ending in CRLF.CRLF.",
-        "250 2.6.0 Message accepted",
-        "221 2.0.0 Goodbye"};
+    static const char *const rfc[] = {"220 dbc.mtview.ca.us SMTP service ready",
+                                      "250-dbc.mtview.ca.us says hello",
+                                      "250 ENHANCEDSTATUSCODES",
+                                      "250 2.1.0 Originator <ned@ymir.claremont.edu> ok",
+                                      "250 2.1.5 Recipient <mrose@dbc.mtview.ca.us> ok",
+                                      "550 5.1.1 Mailbox \"nosuchuser\" does not exist",
+                                      "551-5.7.1 Forwarding to remote hosts disabled",
+                                      "551 5.7.1 Select another host to act as your forwarder",
+                                      "354 Send message, ending in CRLF.CRLF.",
+                                      "250 2.6.0 Message accepted",
+                                      "221 2.0.0 Goodbye"};
     static const struct {
         const char *esc;
         int c, s, d;
@@ -537,13 +520,11 @@ static void test_rfc2034(void)
         if (opes_reply_parser_feed(p, wire.p + off, wire.n - off, &used, &ev) != OPES_OK)
             break;
         if (i < COUNT(want)) {
-            CHECK_MEM(ev.line.enhanced.ptr, ev.line.enhanced.len, want[i].esc,
-                      strlen(want[i].esc));
+            CHECK_MEM(ev.line.enhanced.ptr, ev.line.enhanced.len, want[i].esc, strlen(want[i].esc));
             CHECK_EQ(ev.line.esc_class, want[i].c);
             CHECK_EQ(ev.line.esc_subject, want[i].s);
             CHECK_EQ(ev.line.esc_detail, want[i].d);
-            CHECK_MEM(ev.line.message.ptr, ev.line.message.len, want[i].msg,
-                      strlen(want[i].msg));
+            CHECK_MEM(ev.line.message.ptr, ev.line.message.len, want[i].msg, strlen(want[i].msg));
             CHECK_EQ(ev.line.esc_flags, 0);
         }
         i++;
@@ -650,8 +631,7 @@ static void test_aiosmtpd(void)
     if (data) {
         char *log = check_splits(NULL, data, n);
         CHECK(strstr(log, "334  len22 text=[VXNlciBOYW1lAA==]") != NULL);
-        CHECK(strstr(log, "235  len37 text=[2.7.0 Authentication successful] esc=[2.7.0]") !=
-              NULL);
+        CHECK(strstr(log, "235  len37 text=[2.7.0 Authentication successful] esc=[2.7.0]") != NULL);
         CHECK(strstr(log, "END pending=0") != NULL);
         free(log);
         free(data);
@@ -660,10 +640,10 @@ static void test_aiosmtpd(void)
 
 /* ---- the line grammar, edge by edge --------------------------------------- */
 
-static opes_status line1(const opes_smtp_config *cfg, const char *s, size_t n,
-                         opes_reply_line *l, size_t *used)
+static opes_status line1(const opes_smtp_config *cfg, const char *s, size_t n, opes_reply_line *l,
+                         size_t *used)
 {
-    const char *g = gcopy(s, n);
+    const char *g = guarded_copy(s, n);
     opes_status st = opes_reply_line_parse(cfg, g, n, l, used);
     /* views must point into the guarded copy; re-point them at s */
     if (st == OPES_OK) {
@@ -674,7 +654,7 @@ static opes_status line1(const opes_smtp_config *cfg, const char *s, size_t n,
         if (l->message.ptr)
             l->message.ptr = s + (l->message.ptr - g);
     }
-    gfree(g);
+    guarded_free(g);
     return st;
 }
 
@@ -770,7 +750,8 @@ static void test_line_grammar(void)
     CHECK_EQ(l.error_offset, 6);
     CHECK_ST(LINE(lenient, "250 gr\xc3\xbc\xc3\x9f\r\n", &l, &used), OPES_OK);
     CHECK_EQ(l.notes, OPES_NOTE_8BIT);
-    CHECK_ST(LINE(utf8, "251 User not local; will forward to <\xe7\x94\xa8\xe6\x88\xb7@example.com>\r\n",
+    CHECK_ST(LINE(utf8,
+                  "251 User not local; will forward to <\xe7\x94\xa8\xe6\x88\xb7@example.com>\r\n",
                   &l, &used),
              OPES_OK);
     CHECK_EQ(l.notes, OPES_NOTE_8BIT);
@@ -778,7 +759,7 @@ static void test_line_grammar(void)
     /* ill-formed UTF-8 is refused even when 8-bit is allowed */
     CHECK_ST(LINE(utf8, "250 \xc3\x28\r\n", &l, &used), OPES_EBAD_UTF8);
     CHECK_EQ(l.error_offset, 4);
-    CHECK_ST(LINE(utf8, "250 \xc0\xaf\r\n", &l, &used), OPES_EBAD_UTF8);   /* overlong */
+    CHECK_ST(LINE(utf8, "250 \xc0\xaf\r\n", &l, &used), OPES_EBAD_UTF8);     /* overlong */
     CHECK_ST(LINE(utf8, "250 \xed\xa0\x80\r\n", &l, &used), OPES_EBAD_UTF8); /* surrogate */
     CHECK_ST(LINE(utf8, "250 \xf4\x90\x80\x80\r\n", &l, &used), OPES_EBAD_UTF8);
     CHECK_ST(LINE(utf8, "250 \xff\r\n", &l, &used), OPES_EBAD_UTF8);
@@ -837,8 +818,7 @@ static void test_line_limit(void)
     CHECK_ST(LINE(cfg, "250 abcd\r\n", &l, &used), OPES_OK);
     CHECK_ST(LINE(cfg, "250 abcde\r\n", &l, &used), OPES_EREPLY_TOO_LONG);
     CHECK_ST(LINE(cfg, "250 abcd\n", &l, &used), OPES_EBARE_LF);
-    CHECK_ST(opes_smtp_config_set_lenient(cfg, OPES_LENIENT_BARE_LF | OPES_LENIENT_8BIT),
-             OPES_OK);
+    CHECK_ST(opes_smtp_config_set_lenient(cfg, OPES_LENIENT_BARE_LF | OPES_LENIENT_8BIT), OPES_OK);
     CHECK_ST(LINE(cfg, "250 abcde\n", &l, &used), OPES_OK);
     CHECK_ST(LINE(cfg, "250 abcdef\n", &l, &used), OPES_EREPLY_TOO_LONG);
     /* a UTF-8 sequence that would cross the limit */
@@ -865,10 +845,9 @@ static void test_enhanced(void)
     CHECK_ST(opes_reply_enhanced_parse("2.0.0", 5, NULL, NULL, NULL), OPES_OK);
     CHECK_ST(opes_reply_enhanced_parse("5.7.30", 6, &c, &s, &d), OPES_OK); /* RFC 8689 7 */
     CHECK_EQ(d, 30);
-    static const char *const bad[] = {"",       "5",       "5.7",     "5.7.",   ".7.1",
-                                      "3.0.0",  "6.0.0",   "55.0.0",  "5.07.1", "5.7.01",
-                                      "5.1000.1", "5.1.1000", "5.7.1 ", "5..1",  "5.7.1.2",
-                                      "5.a.1",  "x.7.1",   "5.7.1x"};
+    static const char *const bad[] = {
+        "",       "5",        "5.7",      "5.7.",   ".7.1", "3.0.0",   "6.0.0", "55.0.0", "5.07.1",
+        "5.7.01", "5.1000.1", "5.1.1000", "5.7.1 ", "5..1", "5.7.1.2", "5.a.1", "x.7.1",  "5.7.1x"};
     for (size_t i = 0; i < COUNT(bad); i++)
         CHECK_ST(opes_reply_enhanced_parse(bad[i], strlen(bad[i]), &c, &s, &d),
                  OPES_EBAD_ENHANCED_CODE);
@@ -893,8 +872,8 @@ static void test_enhanced(void)
     CHECK_EQ(l.esc_flags, OPES_ESC_MISMATCH);
     CHECK_EQ(l.enhanced.len, 0);
     /* malformed ones */
-    static const char *const mal[] = {"550 5.07.1 x\r\n", "550 5.7 x\r\n", "550 6.0.0 x\r\n",
-                                      "550 5.7.1x\r\n",   "550 5.7.1\tx\r\n", "550 55.7.1 x\r\n",
+    static const char *const mal[] = {"550 5.07.1 x\r\n",   "550 5.7 x\r\n",    "550 6.0.0 x\r\n",
+                                      "550 5.7.1x\r\n",     "550 5.7.1\tx\r\n", "550 55.7.1 x\r\n",
                                       "550 5.7.1234 x\r\n", "550 5.\r\n"};
     for (size_t i = 0; i < COUNT(mal); i++) {
         CHECK_ST(line1(NULL, mal[i], strlen(mal[i]), &l, &used), OPES_OK);
@@ -922,8 +901,9 @@ static void test_enhanced(void)
     CHECK_EQ(flags[1], OPES_ESC_DIFFERS);
     CHECK_EQ(flags[2], OPES_ESC_DIFFERS);
     char *log = check_splits(NULL, w, strlen(w));
-    CHECK(strstr(log, "r0 i1 @17 550- len18 text=[5.7.2 second] esc=[5.7.2] 5.7.2 msg=[second] f4") !=
-          NULL);
+    CHECK(
+        strstr(log, "r0 i1 @17 550- len18 text=[5.7.2 second] esc=[5.7.2] 5.7.2 msg=[second] f4") !=
+        NULL);
     free(log);
 }
 
@@ -1094,8 +1074,8 @@ static opes_status build(char *out, size_t cap, size_t *len, int code, const cha
 }
 
 /* Build, check the exact bytes, and that the size query agrees. */
-static void check_build(int code, const char *esc, const char *const *texts, size_t n,
-                        size_t limit, const char *want)
+static void check_build(int code, const char *esc, const char *const *texts, size_t n, size_t limit,
+                        const char *want)
 {
     char out[4096];
     size_t len = 0, need = 0;
@@ -1113,8 +1093,8 @@ static void check_build(int code, const char *esc, const char *const *texts, siz
 static void test_build_rfc(void)
 {
     /* RFC 5321 4.2.1 */
-    static const char *const t1[] = {"First line", "Second line",
-                                     "234 Text beginning with numbers", "The last line"};
+    static const char *const t1[] = {"First line", "Second line", "234 Text beginning with numbers",
+                                     "The last line"};
     check_build(250, NULL, t1, 4, 0,
                 "250-First line\r\n250-Second line\r\n250-234 Text beginning with "
                 "numbers\r\n250 The last line\r\n");
@@ -1244,8 +1224,7 @@ static void test_build_refusals(void)
     CHECK_ST(opes_reply_build(out, sizeof out, NULL, 250, NULL, NULL, 0, 0), OPES_EINVAL);
     CHECK_ST(opes_reply_build(out, sizeof out, &len, 250, NULL, NULL, 1, 0), OPES_EINVAL);
     opes_str nullptr_len = {NULL, 3};
-    CHECK_ST(opes_reply_build(out, sizeof out, &len, 250, NULL, &nullptr_len, 1, 0),
-             OPES_EINVAL);
+    CHECK_ST(opes_reply_build(out, sizeof out, &len, 250, NULL, &nullptr_len, 1, 0), OPES_EINVAL);
     /* line count: OPES_MAX_REPLY_LINES */
     opes_str *many = calloc(OPES_MAX_REPLY_LINES + 1, sizeof *many);
     if (!many)
@@ -1284,8 +1263,8 @@ static void test_build_roundtrip(void)
                 opes_reply_line l;
                 struct sb joined = {0};
                 int first = 1;
-                opes_status st = build(out, sizeof out, &len, 550, escs[e], &texts[t], 1,
-                                       limits[li]);
+                opes_status st =
+                    build(out, sizeof out, &len, 550, escs[e], &texts[t], 1, limits[li]);
                 if (st == OPES_EREPLY_TOO_LONG)
                     continue; /* a word longer than the room */
                 CHECK_ST(st, OPES_OK);

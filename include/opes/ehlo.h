@@ -29,8 +29,8 @@
 #define OPES_EHLO_H
 
 #include "common.h"
-#include "status.h"
 #include "smtp_config.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,10 +115,10 @@ typedef struct opes_ehlo {
                           "AUTH" line's params, else the first "AUTH=" line's) */
     size_t nlines;     /* capability lines in line[] */
     opes_ehlo_line line[OPES_EHLO_MAX_LINES];
-    opes_str span;     /* the whole response incl. its last CRLF */
-    unsigned notes;    /* OPES_NOTE_BARE_LF, OPES_NOTE_8BIT (greeting),
-                          OPES_NOTE_TRAILING_SPACE, OPES_NOTE_CASE (a known
-                          keyword not in upper case) */
+    opes_str span;       /* the whole response incl. its last CRLF */
+    unsigned notes;      /* OPES_NOTE_BARE_LF, OPES_NOTE_8BIT (greeting),
+                            OPES_NOTE_TRAILING_SPACE, OPES_NOTE_CASE (a known
+                            keyword not in upper case) */
     size_t error_offset; /* on error: offset in buf of the offending byte */
 } opes_ehlo;
 
@@ -131,23 +131,22 @@ typedef struct opes_ehlo {
  * receivers to tolerate it) and the legacy "AUTH=" line
  * (OPES_EHLO_LINE_AUTH_EQ). The domain must be a Domain (LDH labels,
  * RFC 5321 4.1.2; RFC 6531 3.7.1: "MUST be in the form of LDH labels or
- * A-labels") or an address-literal "[" 1*dcontent "]" of at most
- * OPES_LIMIT_DOMAIN octets.
+ * A-labels") or an address-literal (opes_address_literal_check(): IPv4,
+ * IPv6 or General), of at most OPES_LIMIT_DOMAIN octets.
  *
  * @param cfg   reply limits and leniencies (see opes_reply_parse());
  *              OPES_LIMIT_DOMAIN; NULL: strict defaults
  * @param[out] ehlo  the response; views into buf
  * @param[out] used  bytes of the whole reply whenever it was a well-formed
  *                   reply (OPES_OK, OPES_EBAD_EHLO, OPES_EBAD_DOMAIN,
- *                   OPES_EDOMAIN_TOO_LONG, OPES_ETOO_MANY_LINES when past
- *                   OPES_EHLO_MAX_LINES), so the caller can go on; as
- *                   opes_reply_parse() for reply-level errors; 0 with
- *                   OPES_INCOMPLETE
+ *                   OPES_EBAD_ADDRESS_LITERAL, OPES_EDOMAIN_TOO_LONG, OPES_ETOO_MANY_LINES when
+ * past OPES_EHLO_MAX_LINES), so the caller can go on; as opes_reply_parse() for reply-level errors;
+ * 0 with OPES_INCOMPLETE
  * @return OPES_OK; OPES_INCOMPLETE; OPES_EBAD_EHLO (a reply code other than
  *         250 — the server refused EHLO, ehlo->code says how, e.g. 502 and
  *         a HELO fallback as in RFC 3461 10.4 — or a first line without a
  *         domain, or a malformed capability line); OPES_EBAD_DOMAIN;
- *         OPES_EDOMAIN_TOO_LONG; OPES_ETOO_MANY_LINES (more than
+ *         OPES_EBAD_ADDRESS_LITERAL; OPES_EDOMAIN_TOO_LONG; OPES_ETOO_MANY_LINES (more than
  *         OPES_EHLO_MAX_LINES capability lines, or OPES_LIMIT_REPLY_LINES
  *         lines); any status of opes_reply_parse(); OPES_EINVAL.
  */
@@ -201,8 +200,8 @@ OPES_API int opes_ehlo_ext_lookup(const char *kw, size_t len);
  * @param domain    Domain or address-literal, as for opes_ehlo_parse()
  * @param greeting  optional text (textstring); NULL or empty for none
  * @return OPES_OK; OPES_ENOSPC; OPES_EINJECT (CR, LF or NUL in domain or
- *         greeting); OPES_EBAD_DOMAIN (empty or not a Domain or
- *         address-literal); OPES_EDOMAIN_TOO_LONG (over OPES_LIMIT_DOMAIN);
+ *         greeting); OPES_EBAD_DOMAIN (empty or not a Domain);
+ *         OPES_EBAD_ADDRESS_LITERAL; OPES_EDOMAIN_TOO_LONG (over OPES_LIMIT_DOMAIN);
  *         OPES_EBAD_CHAR (greeting outside textstring, or a stored EHLO
  *         parameter outside ehlo-param); OPES_EREPLY_TOO_LONG (a line over
  *         OPES_LIMIT_REPLY_LINE); OPES_ETOO_MANY_LINES (more lines than
@@ -211,8 +210,7 @@ OPES_API int opes_ehlo_ext_lookup(const char *kw, size_t len);
  */
 OPES_API opes_status opes_ehlo_build(char *dst, size_t cap, size_t *len,
                                      const opes_smtp_config *cfg, const char *domain,
-                                     size_t domain_len, const char *greeting,
-                                     size_t greeting_len);
+                                     size_t domain_len, const char *greeting, size_t greeting_len);
 
 #ifdef __cplusplus
 }

@@ -54,8 +54,8 @@
 #define OPES_REPLY_H
 
 #include "common.h"
-#include "status.h"
 #include "smtp_config.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,21 +83,21 @@ enum opes_esc_flag {
  * valid while the caller keeps those bytes.
  */
 typedef struct opes_reply_line {
-    int code;          /* 200..559, from the three digits */
-    int is_last;       /* 1: "NNN SP ..." or "NNN" (last line); 0: "NNN-..." */
-    opes_str text;     /* everything after "NNN-" / "NNN ", without the line
-                          end; empty for "NNN" and "NNN ". Includes the
-                          enhanced code if any. */
-    opes_str enhanced; /* the enhanced status code ("5.7.1") at the start of
-                          text, or empty (none, malformed, or mismatching) */
-    int esc_class;     /* its numbers: 2, 4 or 5; 0 when enhanced is empty */
-    int esc_subject;   /* 0..999 */
-    int esc_detail;    /* 0..999 */
-    opes_str message;  /* text after the enhanced code and the spaces that
-                          follow it; equals text when there is no code */
-    unsigned esc_flags; /* enum opes_esc_flag */
-    unsigned notes;    /* OPES_NOTE_BARE_LF, OPES_NOTE_8BIT */
-    size_t line_len;   /* bytes of the line including its terminator */
+    int code;            /* 200..559, from the three digits */
+    int is_last;         /* 1: "NNN SP ..." or "NNN" (last line); 0: "NNN-..." */
+    opes_str text;       /* everything after "NNN-" / "NNN ", without the line
+                            end; empty for "NNN" and "NNN ". Includes the
+                            enhanced code if any. */
+    opes_str enhanced;   /* the enhanced status code ("5.7.1") at the start of
+                            text, or empty (none, malformed, or mismatching) */
+    int esc_class;       /* its numbers: 2, 4 or 5; 0 when enhanced is empty */
+    int esc_subject;     /* 0..999 */
+    int esc_detail;      /* 0..999 */
+    opes_str message;    /* text after the enhanced code and the spaces that
+                            follow it; equals text when there is no code */
+    unsigned esc_flags;  /* enum opes_esc_flag */
+    unsigned notes;      /* OPES_NOTE_BARE_LF, OPES_NOTE_8BIT */
+    size_t line_len;     /* bytes of the line including its terminator */
     size_t error_offset; /* on error: offset of the offending byte in the line */
 } opes_reply_line;
 
@@ -125,8 +125,8 @@ typedef struct opes_reply_line {
  *         OPES_LIMIT_REPLY_LINE octets); OPES_EINVAL (buf NULL with len > 0,
  *         line or used NULL).
  */
-OPES_API opes_status opes_reply_line_parse(const opes_smtp_config *cfg, const char *buf,
-                                           size_t len, opes_reply_line *line, size_t *used);
+OPES_API opes_status opes_reply_line_parse(const opes_smtp_config *cfg, const char *buf, size_t len,
+                                           opes_reply_line *line, size_t *used);
 
 /**
  * Check an enhanced status code (RFC 3463 2): class "." subject "." detail,
@@ -136,8 +136,8 @@ OPES_API opes_status opes_reply_line_parse(const opes_smtp_config *cfg, const ch
  * @param[out] cls, subject, detail  its numbers (each may be NULL)
  * @return OPES_OK, OPES_EBAD_ENHANCED_CODE, OPES_EINVAL (buf NULL, len > 0).
  */
-OPES_API opes_status opes_reply_enhanced_parse(const char *buf, size_t len, int *cls,
-                                               int *subject, int *detail);
+OPES_API opes_status opes_reply_enhanced_parse(const char *buf, size_t len, int *cls, int *subject,
+                                               int *detail);
 
 /* ---- push parser ------------------------------------------------------- */
 
@@ -247,10 +247,10 @@ typedef struct opes_reply {
     int esc_class;     /* its numbers; 0 when there is none */
     int esc_subject;
     int esc_detail;
-    opes_str span;     /* the whole reply, from its first byte to the end of
-                          its last line terminator */
-    unsigned esc_flags; /* OR of every line's enum opes_esc_flag */
-    unsigned notes;    /* OR of every line's notes */
+    opes_str span;       /* the whole reply, from its first byte to the end of
+                            its last line terminator */
+    unsigned esc_flags;  /* OR of every line's enum opes_esc_flag */
+    unsigned notes;      /* OR of every line's notes */
     size_t error_offset; /* on error: offset in buf of the offending byte */
 } opes_reply;
 
