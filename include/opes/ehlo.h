@@ -117,8 +117,8 @@ typedef struct opes_ehlo {
     opes_ehlo_line line[OPES_EHLO_MAX_LINES];
     opes_str span;       /* the whole response incl. its last CRLF */
     unsigned notes;      /* OPES_NOTE_BARE_LF, OPES_NOTE_8BIT (greeting),
-                            OPES_NOTE_TRAILING_SPACE, OPES_NOTE_CASE (a known
-                            keyword not in upper case) */
+                            OPES_NOTE_TRAILING_SPACE, OPES_NOTE_CASE (a keyword
+                            with a lower-case letter) */
     size_t error_offset; /* on error: offset in buf of the offending byte */
 } opes_ehlo;
 
