@@ -41,43 +41,18 @@ int opes_ehlo_ext_lookup(const char *kw, size_t len)
 }
 
 /*
- * Domain (RFC 5321 4.1.2: sub-domain *("." sub-domain), sub-domain =
- * Let-dig [Ldh-str], LDH only: RFC 6531 3.7.1 wants LDH labels or A-labels
- * in EHLO) or an address-literal, checked by opes_address_literal_check().
- * On failure *bad is the offset of the offending byte (0 for a literal).
+ * Domain or address-literal, through path.c's one grammar (RFC 5321 4.1.2,
+ * 4.1.3), ASCII only: RFC 6531 3.7.1 wants LDH labels or A-labels in EHLO.
+ * On failure *bad is the offset of the offending byte.
  */
 static opes_status domain_check(const char *d, size_t n, size_t *bad)
 {
-    size_t label = 0;
+    opes_status st;
     *bad = 0;
-    if (n == 0)
-        return OPES_EBAD_DOMAIN;
-    if (d[0] == '[')
-        return opes_address_literal_check(d, n, NULL) == OPES_OK ? OPES_OK
-                                                                 : OPES_EBAD_ADDRESS_LITERAL;
-    for (size_t i = 0; i < n; i++) {
-        char c = d[i];
-        if (c == '.') {
-            if (i == label || d[i - 1] == '-') {
-                *bad = i;
-                return OPES_EBAD_DOMAIN;
-            }
-            label = i + 1;
-        } else if (c == '-') {
-            if (i == label) {
-                *bad = i;
-                return OPES_EBAD_DOMAIN;
-            }
-        } else if (!OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT)) {
-            *bad = i;
-            return OPES_EBAD_DOMAIN;
-        }
-    }
-    if (label == n || d[n - 1] == '-') {
-        *bad = n - 1;
-        return OPES_EBAD_DOMAIN;
-    }
-    return OPES_OK;
+    st = opes_domain_check(d, n, 0, 0, NULL, bad, NULL);
+    if (st == OPES_OK || st == OPES_EBAD_ADDRESS_LITERAL)
+        return st;
+    return OPES_EBAD_DOMAIN;
 }
 
 /* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126). Returns the

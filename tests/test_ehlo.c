@@ -443,14 +443,14 @@ static void test_errors(void)
         {"250--foo.com", OPES_EBAD_DOMAIN, 4},
         {"250-foo..com", OPES_EBAD_DOMAIN, 8},
         {"250-foo.com-", OPES_EBAD_DOMAIN, 11},
-        {"250-foo-.com", OPES_EBAD_DOMAIN, 8},
+        {"250-foo-.com", OPES_EBAD_DOMAIN, 7}, /* the trailing hyphen */
         {"250-.foo.com", OPES_EBAD_DOMAIN, 4},
-        {"250-foo.com.", OPES_EBAD_DOMAIN, 11},
-        {"250-[]", OPES_EBAD_ADDRESS_LITERAL, 4},
-        {"250-[1.2.3.4", OPES_EBAD_ADDRESS_LITERAL, 4},
-        {"250-[a[b]", OPES_EBAD_ADDRESS_LITERAL, 4},
-        {"250-[1.2.3.256]", OPES_EBAD_ADDRESS_LITERAL, 4},
-        {"250-[IPv6:1::2::3]", OPES_EBAD_ADDRESS_LITERAL, 4},
+        {"250-foo.com.", OPES_EBAD_DOMAIN, 12}, /* the empty label */
+        {"250-[]", OPES_EBAD_ADDRESS_LITERAL, 5},
+        {"250-[1.2.3.4", OPES_EBAD_ADDRESS_LITERAL, 12}, /* no "]" */
+        {"250-[a[b]", OPES_EBAD_ADDRESS_LITERAL, 6},
+        {"250-[1.2.3.256]", OPES_EBAD_ADDRESS_LITERAL, 11}, /* the Snum */
+        {"250-[IPv6:1::2::3]", OPES_EBAD_ADDRESS_LITERAL, 15}, /* second "::" */
         {"250-", OPES_EBAD_EHLO, 4},
         {"250- foo.com", OPES_EBAD_EHLO, 4},
         {"250-foo.com\tgreets", OPES_EBAD_DOMAIN, 11},
