@@ -30,6 +30,13 @@ BENCH_DIR ?= ../shared/bench
 
 SANITIZE ?= 0
 WERROR ?= 1
+# V=1 shows the full commands
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 # BUILD: where objects and outputs go (several trees may build side by side).
 ifeq ($(SANITIZE),1)
 CC := clang
@@ -91,7 +98,8 @@ all: $(STATIC) $(SHARED_REAL) $(TOOL) $(B)/libopes.pc
 lib: $(STATIC) $(SHARED_REAL)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) | $(B)/obj
-	$(CC) $(LIB_CFLAGS) -Isrc -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) -Isrc -c $< -o $@
 
 $(B)/obj $(B)/tests $(B)/fuzz $(B)/bench:
 	mkdir -p $@
@@ -107,7 +115,8 @@ $(SHARED_REAL): $(LIB_OBJ) src/libopes.map
 	ln -sf $(SHARED_SONAME) $(B)/libopes.so
 
 $(TOOL): $(TOOL_SRC) $(STATIC) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDFLAGS) $(ZLIB_LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDFLAGS) $(ZLIB_LIBS)
 
 # The .pc file names the install directories, so it is written anew for each
 # install (PREFIX may differ from the one `make all` saw).
@@ -115,12 +124,14 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@LIBS_PRIVATE@|$(ZLIB_LIBS)|g' pkgconfig/libopes.pc.in
 $(B)/libopes.pc: pkgconfig/libopes.pc.in $(VERSION_H)
-	$(PC_SED) > $@
+	@mkdir -p $(B)
+	$(Q)$(PC_SED) > $@
 
 # ---- tests ---------------------------------------------------------------
 # Unit tests link the static library, so internals are reachable.
 $(B)/tests/%: tests/%.c tests/harness.h $(TEST_SUPPORT) $(STATIC) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -Itests -DOPES_SRCDIR='"$(CURDIR)"' -o $@ $< $(TEST_SUPPORT) \
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Itests -DOPES_SRCDIR='"$(CURDIR)"' -o $@ $< $(TEST_SUPPORT) \
 	  $(STATIC) $(LDFLAGS) $(ZLIB_LIBS)
 
 # `make check` installs what a fresh machine lacks (pkg-config), builds,
@@ -138,7 +149,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS) src/internal.h
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC)
 
 # Replay: each harness linked with fuzz/standalone.c (no libFuzzer runtime
 # needed) under ASan+UBSan, run over its corpus.
@@ -148,7 +160,8 @@ fuzz-replay: $(patsubst %,build-replay/fuzz_%,$(FUZZ_NAMES))
 	@sh fuzz/replay.sh build-replay $(FUZZ_NAMES)
 build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) src/internal.h
 	@mkdir -p build-replay
-	$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC)
+	@$(if $(Q),echo "  REPLAY  $@")
+	$(Q)$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC)
 
 # ---- benchmarks ------------------------------------------------------------
 bench: $(STATIC) | $(B)/bench
