@@ -55,38 +55,11 @@ static opes_status domain_check(const char *d, size_t n, size_t *bad)
     return OPES_EBAD_DOMAIN;
 }
 
-/* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126). Returns the
- * offset of the first bad byte, or n when all is well. */
-static size_t params_check(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == ' ') {
-            if (i == 0 || p[i - 1] == ' ' || i + 1 == n)
-                return i;
-        } else if (!OPES__IS(p[i], OPES__C_VCHAR)) {
-            return i;
-        }
-    }
-    return n;
-}
-
 /* RFC 1870 4: size-param = [1*DIGIT], here into 64 bits. */
 static int size_value(opes_str p, uint64_t *v)
 {
-    uint64_t x = 0;
-    if (p.len == 0)
-        return 0;
-    for (size_t i = 0; i < p.len; i++) {
-        unsigned d;
-        if (!OPES__IS(p.ptr[i], OPES__C_DIGIT))
-            return 0;
-        d = (unsigned)(p.ptr[i] - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return 0;
-        x = x * 10 + d;
-    }
-    *v = x;
-    return 1;
+    int overflow;
+    return p.len != 0 && opes__digits_u64(p.ptr, p.len, v, &overflow) == p.len && !overflow;
 }
 
 /* RFC 4422 3.1: sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA / DIGIT
@@ -102,7 +75,7 @@ static int auth_list_ok(opes_str p)
             run = 0;
             continue;
         }
-        if (!((c >= 'A' && c <= 'Z') || OPES__IS(c, OPES__C_DIGIT) || c == '-' || c == '_'))
+        if (!opes__sasl_char((unsigned char)c, 0))
             return 0;
         if (++run > 20)
             return 0;
@@ -133,10 +106,9 @@ static opes_status cap_line(opes_ehlo *e, const char *buf, opes_str text, int au
         n--;
         e->notes |= OPES_NOTE_TRAILING_SPACE;
     }
-    if (n == 0 || !OPES__IS(t[0], OPES__C_ALPHA | OPES__C_DIGIT))
+    k = opes__keyword_bad(t, n); /* the keyword's length: where it stops */
+    if (k == 0)
         return ehlo_fail(e, buf, t + (n == 0 ? text.len : 0), OPES_EBAD_EHLO);
-    while (k < n && (OPES__IS_LDH(t[k])))
-        k++;
     ln = &e->line[e->nlines];
     memset(ln, 0, sizeof *ln);
     ln->keyword.ptr = t;
@@ -148,10 +120,10 @@ static opes_status cap_line(opes_ehlo *e, const char *buf, opes_str text, int au
             return ehlo_fail(e, buf, t + k, OPES_EBAD_EHLO);
         }
         k++;
-        bad = params_check(t + k, n - k);
+        bad = opes__ehlo_params_bad(t + k, n - k);
         if (bad < n - k)
             return ehlo_fail(e, buf, t + k + bad, OPES_EBAD_EHLO);
-        /* "KEYWORD " was cut above; "KEYWORD  x" fails in params_check */
+        /* "KEYWORD " was cut above; "KEYWORD  x" fails in opes__ehlo_params_bad */
         if (k < n) {
             ln->params.ptr = t + k;
             ln->params.len = n - k;
@@ -332,14 +304,9 @@ opes_status opes_ehlo_build(char *dst, size_t cap, size_t *len, const opes_smtp_
     *len = 0;
     if ((!domain && domain_len) || (!greeting && greeting_len))
         return OPES_EINVAL;
-    for (size_t i = 0; i < domain_len; i++) {
-        if (domain[i] == '\r' || domain[i] == '\n' || domain[i] == '\0')
-            return OPES_EINJECT;
-    }
-    for (size_t i = 0; i < greeting_len; i++) {
-        if (greeting[i] == '\r' || greeting[i] == '\n' || greeting[i] == '\0')
-            return OPES_EINJECT;
-    }
+    if (opes__unsafe_at(domain, domain_len) != domain_len ||
+        opes__unsafe_at(greeting, greeting_len) != greeting_len)
+        return OPES_EINJECT;
     st = domain_check(domain, domain_len, &bad);
     if (st != OPES_OK)
         return st;
@@ -366,7 +333,7 @@ opes_status opes_ehlo_build(char *dst, size_t cap, size_t *len, const opes_smtp_
             continue;
         kl = strlen(kw);
         pl = params ? strlen(params) : 0;
-        if (params_check(params ? params : "", pl) != pl)
+        if (opes__ehlo_params_bad(params ? params : "", pl) != pl)
             return OPES_EBAD_CHAR;
         if (4 + kl + (pl ? 1 + pl : 0) + 2 > line_limit)
             return OPES_EREPLY_TOO_LONG;

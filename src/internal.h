@@ -56,7 +56,7 @@ enum {
 };
 extern const uint16_t opes__ctab[256];
 #define OPES__IS(c, cls) ((opes__ctab[(unsigned char)(c)] & (cls)) != 0)
-#define OPES__IS_LDH(c) OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c) == '-'
+#define OPES__IS_LDH(c) (OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c) == '-')
 
 /* ASCII case folding, locale-free. */
 static inline unsigned char opes__upper(unsigned char c)
@@ -70,6 +70,25 @@ int opes__ieq(const char *p, size_t n, const char *upper_lit);
 int opes__ieq2(const char *a, size_t an, const char *b, size_t bn);
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
+
+/* ---- small grammars shared by several modules (one copy each) ----------- */
+/* Offset of the first CR, LF or NUL in p[0..n) (what would inject or cut a
+ * line), or n when there is none. */
+size_t opes__unsafe_at(const char *p, size_t n);
+/* esmtp-keyword / ehlo-keyword (RFC 5321 4.1.1.1, 4.1.2):
+ * (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"). Offset of the first bad byte, or n
+ * when p[0..n) is one (n == 0 is bad at 0). */
+size_t opes__keyword_bad(const char *p, size_t n);
+/* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126) (RFC 5321
+ * 4.1.1.1). Offset of the first bad byte, or n when all is well. */
+size_t opes__ehlo_params_bad(const char *p, size_t n);
+/* 1*DIGIT at p[0..n) into *v: the number of digits read (0: none). Sets
+ * *overflow when the value does not fit in 64 bits (reading stops there). */
+size_t opes__digits_u64(const char *p, size_t n, uint64_t *v, int *overflow);
+/* A SASL mech-char (RFC 4422 3.1: UPPER-ALPHA / DIGIT / "-" / "_"); with
+ * any_case, lower-case letters too (the AUTH command matches mechanisms
+ * case-insensitively, RFC 4954 8). */
+int opes__sasl_char(unsigned char c, int any_case);
 
 /* ---- UTF-8 ---------------------------------------------------------------
  * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if

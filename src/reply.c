@@ -626,11 +626,8 @@ opes_status opes_reply_build(char *dst, size_t cap, size_t *len, int code, const
         }
     }
     for (size_t j = 0; j < nlines; j++) {
-        for (size_t i = 0; i < lines[j].len; i++) {
-            char ch = lines[j].ptr[i];
-            if (ch == '\r' || ch == '\n' || ch == '\0')
-                return OPES_EINJECT;
-        }
+        if (opes__unsafe_at(lines[j].ptr, lines[j].len) != lines[j].len)
+            return OPES_EINJECT;
     }
     if (elen) {
         int cls;
