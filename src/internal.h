@@ -98,6 +98,12 @@ size_t opes__utf8_seq(const unsigned char *p, size_t n, uint32_t *cp);
  * the length, 0 if cp is not a scalar value. */
 size_t opes__utf8_encode(uint32_t cp, unsigned char out[4]);
 
+/* ---- path internals ------------------------------------------------------
+ * opes_mailbox_parse() with the default limits and the given OPES_LENIENT_*
+ * bits instead of a config's (for callers that have no config). */
+opes_status opes__mailbox_parse_lenient(unsigned lenient, int utf8, const char *buf, size_t len,
+                                        opes_path *out);
+
 /* ---- allocator ------------------------------------------------------------ */
 void *opes__alloc(const opes_allocator *a, size_t size);
 void opes__free(const opes_allocator *a, void *p, size_t size);

@@ -103,22 +103,12 @@ static size_t xtext_offset(const char *src, size_t len, size_t i)
 
 /* Loose mode only: judge again a mailbox that a length limit alone made the
  * strict parse reject. The strict parse stops at the limit, before the rest
- * is checked, so this runs it under a config with OPES_LENIENT_LONG_ADDRESS.
- * That config lives on the stack, only on this rare path (no allocation);
- * should it ever outgrow the room, the strict verdict stands. */
+ * is checked, so this runs it again with OPES_LENIENT_LONG_ADDRESS. */
 static opes_status mailbox_long(const char *s, size_t n, int utf8, opes_status strict)
 {
-    union {
-        max_align_t align;
-        unsigned char mem[8192];
-    } u;
-    opes_smtp_config *lc = NULL;
     opes_path path;
-
-    if (opes_smtp_config_init_in(&u, sizeof u, &lc) != OPES_OK ||
-        opes_smtp_config_set_lenient(lc, OPES_LENIENT_LONG_ADDRESS) != OPES_OK)
-        return strict;
-    return opes_mailbox_parse(lc, utf8, s, n, &path, NULL);
+    (void)strict;
+    return opes__mailbox_parse_lenient(OPES_LENIENT_LONG_ADDRESS, utf8, s, n, &path);
 }
 
 /* A Mailbox (RFC 5321 4.1.2, RFC 6531 3.3 when utf8) in s[0..n). Loose mode

@@ -582,8 +582,8 @@ opes_status opes_path_parse(const opes_smtp_config *cfg, int mode, int utf8, con
 }
 
 /* see opes/path.h */
-opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char *buf, size_t len,
-                               opes_path *out, unsigned *notes)
+static opes_status mailbox_parse(const opes_smtp_config *cfg, unsigned lenient, int utf8,
+                                 const char *buf, size_t len, opes_path *out, unsigned *notes)
 {
     pctx c;
     size_t end = 0;
@@ -598,7 +598,7 @@ opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char
     c.len = len;
     c.utf8 = utf8 != 0;
     /* the bracket leniency means nothing without brackets */
-    c.lenient = opes_smtp_config_lenient(cfg) & ~(unsigned)OPES_LENIENT_NO_BRACKETS;
+    c.lenient = lenient & ~(unsigned)OPES_LENIENT_NO_BRACKETS;
     c.notes = 0;
     c.flags = 0;
     c.err = 0;
@@ -613,6 +613,19 @@ opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char
     if (notes)
         *notes = c.notes;
     return OPES_OK;
+}
+
+/* see opes/path.h */
+opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char *buf, size_t len,
+                               opes_path *out, unsigned *notes)
+{
+    return mailbox_parse(cfg, opes_smtp_config_lenient(cfg), utf8, buf, len, out, notes);
+}
+
+opes_status opes__mailbox_parse_lenient(unsigned lenient, int utf8, const char *buf, size_t len,
+                                        opes_path *out)
+{
+    return mailbox_parse(NULL, lenient, utf8, buf, len, out, NULL);
 }
 
 /* see opes/path.h */

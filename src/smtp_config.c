@@ -5,7 +5,7 @@
 #define PARAM_MAX 64
 #define KW_MAX 64
 #define EHLO_PARAMS_MAX 400
-#define POOL_SIZE 4096
+#define POOL_SIZE 8192
 
 struct ext_entry {
     uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
@@ -52,17 +52,23 @@ static const size_t limit_ceiling[OPES_LIMIT__COUNT] = {
     OPES_MAX_AUTH_LINE,    OPES_MAX_RECIPIENTS,
 };
 
-static int keyword_ok(const char *kw, size_t *len_out)
+/* strlen, but never past max (a caller's string may be unterminated junk). */
+static size_t bounded_len(const char *s, size_t max)
 {
     size_t n = 0;
-    if (!kw || !OPES__IS(kw[0], OPES__C_ALPHA | OPES__C_DIGIT))
+    while (n < max && s[n])
+        n++;
+    return n;
+}
+
+static int keyword_ok(const char *kw, size_t *len_out)
+{
+    size_t n;
+    if (!kw)
         return 0;
-    while (kw[n]) {
-        if (!(OPES__IS_LDH(kw[n])))
-            return 0;
-        if (++n > KW_MAX)
-            return 0;
-    }
+    n = bounded_len(kw, KW_MAX + 1);
+    if (n > KW_MAX || opes__keyword_bad(kw, n) != n)
+        return 0;
     *len_out = n;
     return 1;
 }
@@ -81,6 +87,32 @@ static int pool_add(opes_smtp_config *c, const char *s, size_t n, size_t cap, ui
 static const char *pool_str(const opes_smtp_config *c, uint16_t off)
 {
     return c->pool + off;
+}
+
+/* Rewrite the pool without holes: every keyword, and the EHLO parameters of
+ * every extension but skip (whose slot is about to be replaced). Re-offering
+ * with longer parameters thus never leaks pool space. */
+static void pool_compact(opes_smtp_config *c, size_t skip)
+{
+    char old[POOL_SIZE];
+    memcpy(old, c->pool, c->pool_used);
+    c->pool_used = 0;
+    for (size_t i = 0; i < c->n_ext; i++) {
+        struct ext_entry *e = &c->ext[i];
+        pool_add(c, old + e->kw_off, e->kw_len, (size_t)e->kw_len + 1, &e->kw_off);
+        if (i == skip || e->ep_cap == 0) {
+            if (i == skip) {
+                e->ep_cap = 0;
+                e->has_params = 0;
+            }
+            continue;
+        }
+        pool_add(c, old + e->ep_off, e->ep_cap - 1u, e->ep_cap, &e->ep_off);
+    }
+    for (size_t i = 0; i < c->n_param; i++) {
+        struct param_entry *p = &c->param[i];
+        pool_add(c, old + p->kw_off, p->kw_len, (size_t)p->kw_len + 1, &p->kw_off);
+    }
 }
 
 static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
@@ -349,29 +381,23 @@ opes_status opes_smtp_config_offer(opes_smtp_config *cfg, const char *keyword, i
         return OPES_OK;
     }
     if (ehlo_params) {
-        size_t n = 0;
+        size_t n = bounded_len(ehlo_params, EHLO_PARAMS_MAX + 1);
+        if (n > EHLO_PARAMS_MAX)
+            return opes__unsafe_at(ehlo_params, n) != n ? OPES_EINJECT : OPES_EINVAL;
+        if (opes__unsafe_at(ehlo_params, n) != n)
+            return OPES_EINJECT;
         /* ehlo-param *( SP ehlo-param ), ehlo-param = 1*(%d33-126) */
-        for (; ehlo_params[n]; n++) {
-            unsigned char ch = (unsigned char)ehlo_params[n];
-            if (ch == '\r' || ch == '\n')
-                return OPES_EINJECT;
-            if (n >= EHLO_PARAMS_MAX)
-                return OPES_EINVAL;
-            if (ch == ' ') {
-                if (n == 0 || ehlo_params[n - 1] == ' ')
-                    return OPES_EBAD_CHAR;
-            } else if (!OPES__IS(ch, OPES__C_VCHAR)) {
-                return OPES_EBAD_CHAR;
-            }
-        }
-        if (n > 0 && ehlo_params[n - 1] == ' ')
+        if (opes__ehlo_params_bad(ehlo_params, n) != n)
             return OPES_EBAD_CHAR;
         if (n == 0) {
             e->has_params = 0;
         } else {
             if (n + 1 > e->ep_cap) {
-                if (!pool_add(cfg, ehlo_params, n, n + 1, &e->ep_off))
-                    return OPES_ENOSPC;
+                if (!pool_add(cfg, ehlo_params, n, n + 1, &e->ep_off)) {
+                    pool_compact(cfg, (size_t)ei);
+                    if (!pool_add(cfg, ehlo_params, n, n + 1, &e->ep_off))
+                        return OPES_ENOSPC;
+                }
                 e->ep_cap = (uint16_t)(n + 1);
             } else {
                 memcpy(cfg->pool + e->ep_off, ehlo_params, n);

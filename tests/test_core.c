@@ -241,6 +241,27 @@ static void test_config(void)
     CHECK_ST(opes_smtp_config_offer(c, "SIZE", 1, "\x01"), OPES_EBAD_CHAR);
     CHECK_ST(opes_smtp_config_offer(c, "NOPE", 1, NULL), OPES_ENOTFOUND);
 
+    /* re-offering with ever longer parameters reuses pool space (an MTA
+     * whose SIZE quota changes): every length up to the 400-octet maximum */
+    {
+        char sz[402];
+        int all_ok = 1;
+        for (size_t k = 1; k <= 400; k++) {
+            memset(sz, '9', k);
+            sz[k] = '\0';
+            if (opes_smtp_config_offer(c, "SIZE", 1, sz) != OPES_OK)
+                all_ok = 0;
+        }
+        CHECK(all_ok);
+        memset(sz, '9', 401);
+        sz[401] = '\0';
+        CHECK_ST(opes_smtp_config_offer(c, "SIZE", 1, sz), OPES_EINVAL);
+        CHECK_ST(opes_smtp_config_offer(c, "SIZE", 1, "52428800"), OPES_OK);
+        CHECK(opes_smtp_config_offers(c, "XOPES", 5)); /* the others survive */
+        CHECK_ST(opes_smtp_config_find_param(c, OPES_PARAM_RCPT, "xopes-bypass", 12, NULL, NULL),
+                 OPES_OK);
+    }
+
     /* table order and contents */
     size_t n = opes_smtp_config_extension_count(c);
     CHECK(n > 10);

@@ -244,7 +244,11 @@ OPES_API opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const cha
  *                    SIZE, "PLAIN LOGIN" for AUTH) or NULL; ehlo-param syntax
  *                    (RFC 5321 4.1.1.1), at most 400 octets; copied. CR, LF or
  *                    NUL in it: OPES_EINJECT.
- * @return OPES_OK, OPES_ENOTFOUND, OPES_EINJECT, OPES_EBAD_CHAR, OPES_EINVAL.
+ * Offering again replaces the parameters; the space of the old ones is
+ * reused, so re-offering (a quota changing in SIZE) never runs out.
+ * @return OPES_OK, OPES_ENOTFOUND, OPES_EINJECT, OPES_EBAD_CHAR, OPES_EINVAL
+ *         (over 400 octets), OPES_ENOSPC (the config's 8 KiB string pool is
+ *         full: only with many extensions with long parameters).
  */
 OPES_API opes_status opes_smtp_config_offer(opes_smtp_config *cfg, const char *keyword, int on,
                                             const char *ehlo_params);
