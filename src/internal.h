@@ -68,6 +68,25 @@ static inline unsigned char opes__upper(unsigned char c)
 int opes__ieq(const char *p, size_t n, const char *upper_lit);
 /* Case-insensitive equality of two byte ranges (ASCII folding only). */
 int opes__ieq2(const char *a, size_t an, const char *b, size_t bn);
+/* Keywords packed into a uint64_t: up to the first 8 bytes, ASCII
+ * upper-cased (opes__upper), first byte lowest, zero-padded. Two ranges of
+ * the same length n <= 8 are equal under opes__ieq2 exactly when their keys
+ * are equal; longer ranges need their bytes past 8 compared too. A switch
+ * or one integer compare replaces a string compare (smtp-proto's dispatch). */
+static inline uint64_t opes__key8(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    if (n > 8)
+        n = 8;
+    for (size_t i = 0; i < n; i++)
+        k |= (uint64_t)opes__upper((unsigned char)p[i]) << (8 * i);
+    return k;
+}
+#define OPES__K_(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
+/* The key of an upper-case literal of up to 8 bytes, padded with 0. */
+#define OPES__KEY(a, b, c, d, e, f, g, h)                                                    \
+    (OPES__K_(a, 0) | OPES__K_(b, 1) | OPES__K_(c, 2) | OPES__K_(d, 3) | OPES__K_(e, 4) |       \
+     OPES__K_(f, 5) | OPES__K_(g, 6) | OPES__K_(h, 7))
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
 

@@ -30,6 +30,10 @@ struct opes_smtp_config {
     size_t n_ext, n_param, pool_used;
     struct ext_entry ext[EXT_MAX];
     struct param_entry param[PARAM_MAX];
+    /* opes__key8 of each keyword, apart so that a lookup scans one dense
+     * array of integers and compares strings only on a key match */
+    uint64_t ext_key[EXT_MAX];
+    uint64_t param_key[PARAM_MAX];
     char pool[POOL_SIZE];
 };
 
@@ -83,10 +87,20 @@ static const char *pool_str(const opes_smtp_config *c, uint16_t off)
     return c->pool + off;
 }
 
+/* Is a registered keyword (bytes at pool offset off, length kw_len), whose
+ * opes__key8 equals that of kw[0..n), the same keyword? Up to 8 bytes the
+ * key and the length settle it; past that the rest is compared. */
+static int kw_same(const opes_smtp_config *c, uint16_t off, uint16_t kw_len, const char *kw,
+                   size_t n)
+{
+    return kw_len == n && (n <= 8 || opes__ieq2(pool_str(c, off) + 8, n - 8, kw + 8, n - 8));
+}
+
 static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
 {
+    uint64_t key = opes__key8(kw, n);
     for (size_t i = 0; i < c->n_ext; i++) {
-        if (opes__ieq2(pool_str(c, c->ext[i].kw_off), c->ext[i].kw_len, kw, n))
+        if (c->ext_key[i] == key && kw_same(c, c->ext[i].kw_off, c->ext[i].kw_len, kw, n))
             return (long)i;
     }
     return -1;
@@ -290,6 +304,7 @@ opes_status opes_smtp_config_add_extension(opes_smtp_config *cfg, const char *ke
     if (!pool_add(cfg, keyword, n, n + 1, &e->kw_off))
         return OPES_ENOSPC;
     e->kw_len = (uint16_t)n;
+    cfg->ext_key[cfg->n_ext] = opes__key8(keyword, n);
     e->mail_inc = mail_inc;
     e->rcpt_inc = rcpt_inc;
     cfg->n_ext++;
@@ -316,7 +331,8 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     for (size_t i = 0; i < cfg->n_param; i++) {
         p = &cfg->param[i];
         if (p->ext == (uint8_t)ei && (p->where & where) &&
-            opes__ieq2(pool_str(cfg, p->kw_off), p->kw_len, param_keyword, pn))
+            cfg->param_key[i] == opes__key8(param_keyword, pn) &&
+            kw_same(cfg, p->kw_off, p->kw_len, param_keyword, pn))
             return OPES_EEXIST;
     }
     if (cfg->n_param >= PARAM_MAX)
@@ -325,6 +341,7 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     if (!pool_add(cfg, param_keyword, pn, pn + 1, &p->kw_off))
         return OPES_ENOSPC;
     p->kw_len = (uint16_t)pn;
+    cfg->param_key[cfg->n_param] = opes__key8(param_keyword, pn);
     p->ext = (uint8_t)ei;
     p->where = (uint8_t)where;
     p->value_rule = (uint8_t)value_rule;
@@ -429,15 +446,18 @@ opes_status opes_smtp_config_find_param(const opes_smtp_config *cfg, unsigned wh
 {
     const opes_smtp_config *c = cfg;
     opes_status st = OPES_ENOTFOUND;
+    uint64_t key;
     if (!c)
         return OPES_ENOTFOUND; /* the NULL config registers nothing */
     if (!keyword || (where != OPES_PARAM_MAIL && where != OPES_PARAM_RCPT))
         return OPES_EINVAL;
     /* A parameter may belong to several extensions (BODY: 8BITMIME and
      * BINARYMIME); it is accepted when any of them is offered. */
+    key = opes__key8(keyword, len);
     for (size_t i = 0; i < c->n_param; i++) {
         const struct param_entry *p = &c->param[i];
-        if (!(p->where & where) || !opes__ieq2(pool_str(c, p->kw_off), p->kw_len, keyword, len))
+        if (c->param_key[i] != key || !(p->where & where) ||
+            !kw_same(c, p->kw_off, p->kw_len, keyword, len))
             continue;
         if (value_rule)
             *value_rule = p->value_rule;
