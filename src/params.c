@@ -35,30 +35,42 @@ enum builtin {
     B_BY
 };
 
-static const struct {
-    const char *keyword; /* upper case, for opes__ieq */
-    int id;
-} builtin_table[] = {
-    {"SIZE", B_SIZE},
-    {"BODY", B_BODY},
-    {"RET", B_RET},
-    {"ENVID", B_ENVID},
-    {"NOTIFY", B_NOTIFY},
-    {"ORCPT", B_ORCPT},
-    {"SMTPUTF8", B_SMTPUTF8},
-    {"REQUIRETLS", B_REQUIRETLS},
-    {"AUTH", B_AUTH},
-    {"MT-PRIORITY", B_MT_PRIORITY},
-    {"BY", B_BY},
-};
+/* The built-in parameter named kw[0..n), whose opes__key8 is key: one
+ * switch on the key (the length tells "SIZE" from "SIZE\0"); the two
+ * keywords longer than 8 bytes compare their tails. */
+static int builtin_of_key(uint64_t key, const char *kw, size_t n)
+{
+    switch (key) {
+    case OPES__KEY('S', 'I', 'Z', 'E', 0, 0, 0, 0):
+        return n == 4 ? B_SIZE : B_OTHER;
+    case OPES__KEY('B', 'O', 'D', 'Y', 0, 0, 0, 0):
+        return n == 4 ? B_BODY : B_OTHER;
+    case OPES__KEY('R', 'E', 'T', 0, 0, 0, 0, 0):
+        return n == 3 ? B_RET : B_OTHER;
+    case OPES__KEY('E', 'N', 'V', 'I', 'D', 0, 0, 0):
+        return n == 5 ? B_ENVID : B_OTHER;
+    case OPES__KEY('N', 'O', 'T', 'I', 'F', 'Y', 0, 0):
+        return n == 6 ? B_NOTIFY : B_OTHER;
+    case OPES__KEY('O', 'R', 'C', 'P', 'T', 0, 0, 0):
+        return n == 5 ? B_ORCPT : B_OTHER;
+    case OPES__KEY('S', 'M', 'T', 'P', 'U', 'T', 'F', '8'):
+        return n == 8 ? B_SMTPUTF8 : B_OTHER;
+    case OPES__KEY('R', 'E', 'Q', 'U', 'I', 'R', 'E', 'T'):
+        return n == 10 && opes__ieq(kw + 8, 2, "LS") ? B_REQUIRETLS : B_OTHER;
+    case OPES__KEY('A', 'U', 'T', 'H', 0, 0, 0, 0):
+        return n == 4 ? B_AUTH : B_OTHER;
+    case OPES__KEY('M', 'T', '-', 'P', 'R', 'I', 'O', 'R'):
+        return n == 11 && opes__ieq(kw + 8, 3, "ITY") ? B_MT_PRIORITY : B_OTHER;
+    case OPES__KEY('B', 'Y', 0, 0, 0, 0, 0, 0):
+        return n == 2 ? B_BY : B_OTHER;
+    default:
+        return B_OTHER;
+    }
+}
 
 static int builtin_of(const char *kw, size_t n)
 {
-    for (size_t i = 0; i < sizeof builtin_table / sizeof builtin_table[0]; i++) {
-        if (opes__ieq(kw, n, builtin_table[i].keyword))
-            return builtin_table[i].id;
-    }
-    return B_OTHER;
+    return builtin_of_key(opes__key8(kw, n), kw, n);
 }
 
 /* How a value is judged. */
@@ -558,19 +570,31 @@ static int mail_has_smtputf8(const opes_smtp_config *cfg, const char *buf, size_
  * holds it and *next points at the SP after it or at end.
  */
 static opes_status scan_param(const char *p, const char *end, int utf8, unsigned lenient,
-                              opes_param *it, const char **next, const char **bad, unsigned *notes)
+                              opes_param *it, uint64_t *key, const char **next, const char **bad,
+                              unsigned *notes)
 {
     const char *k = p;
+    uint64_t kk = 0;
+    unsigned shift = 0;
     /* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
     if (p == end || !OPES__IS(*p, OPES__C_ALPHA | OPES__C_DIGIT)) {
         *bad = p;
         return OPES_EBAD_PARAM;
     }
+    /* the keyword's opes__key8 is built on the way */
     while (p < end && (OPES__IS_LDH(*p))) {
-        if (*p >= 'a' && *p <= 'z')
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 'a' && ch <= 'z') {
             *notes |= OPES_NOTE_CASE;
+            ch = (unsigned char)(ch - 32);
+        }
+        if (shift < 64) {
+            kk |= (uint64_t)ch << shift;
+            shift += 8;
+        }
         p++;
     }
+    *key = kk;
     it->keyword.ptr = k;
     it->keyword.len = (size_t)(p - k);
     it->value.ptr = NULL;
@@ -626,6 +650,7 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     size_t limit;
     struct vctx c;
     opes_status st = OPES_OK;
+    uint64_t keys[OPES_MAX_PARAMS]; /* opes__key8 of each keyword so far */
 
     if (err_offset)
         *err_offset = 0;
@@ -650,12 +675,13 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
 
     for (;;) {
         opes_param it;
+        uint64_t key = 0;
         const char *next = end;
         int rule = OPES_VALUE_OPTIONAL, b;
         size_t off = 0;
         struct bval val;
 
-        st = scan_param(p, end, c.utf8, c.lenient, &it, &next, &bad, &out->notes);
+        st = scan_param(p, end, c.utf8, c.lenient, &it, &key, &next, &bad, &out->notes);
         if (st != OPES_OK)
             goto fail;
         if (out->count >= limit) {
@@ -663,14 +689,19 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
             bad = p;
             goto fail;
         }
+        keys[out->count] = key;
         out->item[out->count++] = it;
         bad = p;
         /* RFC 1869 6 / RFC 5321 4.1.2: a parameter at most once (RFC 1870 6
          * "Only one SIZE parameter may be specified in a single MAIL
-         * command", RFC 3461 4.5, RFC 6152 2, RFC 6710 4.1). */
+         * command", RFC 3461 4.5, RFC 6152 2, RFC 6710 4.1). Equal keys and
+         * lengths are equal keywords up to 8 bytes; past that the tails are
+         * compared. */
         for (size_t j = 0; j + 1 < out->count; j++) {
-            if (opes__ieq2(out->item[j].keyword.ptr, out->item[j].keyword.len, it.keyword.ptr,
-                           it.keyword.len)) {
+            const opes_str *kj = &out->item[j].keyword;
+            if (keys[j] == key && kj->len == it.keyword.len &&
+                (kj->len <= 8 ||
+                 opes__ieq2(kj->ptr + 8, kj->len - 8, it.keyword.ptr + 8, it.keyword.len - 8))) {
                 st = OPES_EPARAM_DUPLICATE;
                 goto fail;
             }
@@ -692,7 +723,7 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
             bad = p + it.keyword.len;
             goto fail;
         }
-        b = builtin_of(it.keyword.ptr, it.keyword.len);
+        b = builtin_of_key(key, it.keyword.ptr, it.keyword.len);
         if (b != B_OTHER) {
             memset(&val, 0, sizeof val);
             st = check_builtin(&c, b, &it, &val, &off);
