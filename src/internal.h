@@ -90,6 +90,15 @@ static inline uint64_t opes__key8(const char *p, size_t n)
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
 
+/* ---- xtext (xtext.c) ----------------------------------------------------
+ * The check of opes_xtext_validate (same status, *err and *notes), which
+ * also gives the number of octets the xtext decodes to (*out_len) and the
+ * offset of the first hexchar that decodes to an octet that is not
+ * printable US-ASCII (32-126, HT; RFC 3461 4.2, 4.4), SIZE_MAX if none:
+ * what the ENVID and ORCPT checks need, in one pass and without decoding. */
+opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
+                              unsigned *notes, size_t *out_len, size_t *nonprint);
+
 /* ---- UTF-8 ---------------------------------------------------------------
  * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if
  * p[0..n) does not start with one. n > 0. Code point in *cp if not NULL. */

@@ -96,13 +96,6 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-/* RFC 3461 4.2, 4.4: "printable (graphic and white space) characters from
- * the US-ASCII repertoire": %d32-126 and HT. */
-static int is_printable(unsigned char c)
-{
-    return (c >= 32 && c <= 126) || c == '\t';
-}
-
 /* Offset in the xtext src of the first byte encoding decoded octet i
  * (src already validated). */
 static size_t xtext_offset(const char *src, size_t len, size_t i)
@@ -213,33 +206,27 @@ static opes_status v_ret(opes_str v, int *out, size_t *off)
     return OPES_OK;
 }
 
-/* xtext (RFC 3461 4) whose decoded octets are printable US-ASCII. */
-static opes_status printable_xtext(struct vctx *c, opes_str v, char *buf, size_t cap,
-                                   size_t *decoded, size_t *off)
+/* xtext (RFC 3461 4) whose decoded octets are printable US-ASCII and at
+ * most cap. The verdicts, in this order: bad xtext anywhere, more than cap
+ * octets (at the first octet over), the first octet not printable. One
+ * pass over v, nothing decoded. */
+static opes_status printable_xtext(struct vctx *c, opes_str v, size_t cap, size_t *off)
 {
     unsigned notes = 0;
-    size_t n = 0;
+    size_t n = 0, nonprint = SIZE_MAX;
     unsigned xl = c->lenient & OPES_LENIENT_XTEXT_CASE;
-    opes_status st = opes_xtext_validate(v.ptr, v.len, xl, off, &notes);
+    opes_status st = opes__xtext_check(v.ptr, v.len, xl, off, &notes, &n, &nonprint);
     if (st != OPES_OK)
         return OPES_EBAD_XTEXT;
-    st = opes_xtext_decode(buf, cap, &n, v.ptr, v.len, xl);
-    if (st == OPES_ENOSPC) {
+    if (n > cap) {
         *off = xtext_offset(v.ptr, v.len, cap); /* the first octet over */
         return OPES_EPARAM_TOO_LONG;
     }
-    if (st != OPES_OK) {
-        *off = 0;
-        return OPES_EBAD_XTEXT;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!is_printable((unsigned char)buf[i])) {
-            *off = xtext_offset(v.ptr, v.len, i);
-            return OPES_EPARAM_VALUE;
-        }
+    if (nonprint != SIZE_MAX) {
+        *off = nonprint;
+        return OPES_EPARAM_VALUE;
     }
     c->notes |= notes;
-    *decoded = n;
     return OPES_OK;
 }
 
@@ -247,9 +234,7 @@ static opes_status printable_xtext(struct vctx *c, opes_str v, char *buf, size_t
  * characters in length"; printable US-ASCII before encoding. */
 static opes_status v_envid(struct vctx *c, opes_str v, size_t *off)
 {
-    char buf[ENVID_MAX];
-    size_t n;
-    return printable_xtext(c, v, buf, sizeof buf, &n, off);
+    return printable_xtext(c, v, ENVID_MAX, off);
 }
 
 /* RFC 3461 4.1: notify-esmtp-value = "NEVER" / 1#notify-list-element;
@@ -357,9 +342,7 @@ static opes_status v_orcpt(struct vctx *c, size_t kw_len, opes_str v, struct bva
     if (opes__ieq(v.ptr, i, "UTF-8")) {
         st = orcpt_utf8(c, a, off);
     } else {
-        char buf[ORCPT_MAX];
-        size_t n;
-        st = printable_xtext(c, a, buf, sizeof buf, &n, off);
+        st = printable_xtext(c, a, ORCPT_MAX, off);
     }
     if (st != OPES_OK)
         *off += i + 1;
