@@ -77,10 +77,40 @@ static int builtin_of(const char *kw, size_t n)
 struct vctx {
     const opes_smtp_config *cfg; /* for mailbox checks (NULL when loose) */
     unsigned lenient;            /* OPES_LENIENT_* in force */
-    int utf8;                    /* SMTPUTF8 in effect for the command */
+    int utf8;                    /* SMTPUTF8 in effect for the command; -1: not known
+                                    yet, read it through vctx_utf8() */
     int loose;                   /* accessor / builder: the most lenient config */
     unsigned notes;              /* out: OPES_NOTE_* of what was tolerated */
+    const char *buf;             /* the parameters of a MAIL command (for utf8 -1) */
+    size_t len;
 };
+
+/* RFC 6531 3.4: a MAIL command with the SMTPUTF8 parameter (when the
+ * extension is offered) is an SMTPUTF8 transaction; its own values may then
+ * hold UTF-8 wherever the parameter stands in the list. */
+static int mail_has_smtputf8(const opes_smtp_config *cfg, const char *buf, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && buf[i] != ' ')
+            continue;
+        if (i - start == 8 && opes__ieq(buf + start, 8, "SMTPUTF8"))
+            return opes_smtp_config_find_param(cfg, OPES_PARAM_MAIL, "SMTPUTF8", 8, NULL, NULL) ==
+                   OPES_OK;
+        start = i + 1;
+    }
+    return 0;
+}
+
+/* Whether SMTPUTF8 is in effect for the command. For MAIL it depends on
+ * the whole parameter list; it is only looked for when a check first needs
+ * it (a non-ASCII byte, an AUTH or UTF-8 ORCPT address): most lines never do. */
+static int vctx_utf8(struct vctx *c)
+{
+    if (c->utf8 < 0)
+        c->utf8 = mail_has_smtputf8(c->cfg, c->buf, c->len);
+    return c->utf8;
+}
 
 /* The typed value of a built-in parameter. */
 struct bval {
@@ -286,7 +316,7 @@ static opes_status orcpt_utf8(struct vctx *c, opes_str a, size_t *off)
     size_t n = 0, o = 0;
     opes_status st =
         opes_utf8addr_decode(buf, sizeof buf, &n, a.ptr, a.len, OPES_UTF8ADDR_XTEXT, &o);
-    if (st != OPES_OK && (c->utf8 || c->loose)) {
+    if (st != OPES_OK && (c->loose || vctx_utf8(c))) {
         size_t o2 = 0;
         opes_status st2 =
             opes_utf8addr_decode(buf, sizeof buf, &n, a.ptr, a.len, OPES_UTF8ADDR_UNITEXT, &o2);
@@ -369,7 +399,7 @@ static opes_status v_auth(struct vctx *c, opes_str v, size_t *off)
         return OPES_EBAD_XTEXT;
     }
     if (!(n == 2 && buf[0] == '<' && buf[1] == '>') &&
-        mailbox_check(c, buf, n, c->utf8) != OPES_OK) {
+        mailbox_check(c, buf, n, vctx_utf8(c)) != OPES_OK) {
         *off = 0;
         return OPES_EPARAM_VALUE;
     }
@@ -531,29 +561,11 @@ static opes_status check_builtin(struct vctx *c, int b, const opes_param *it, st
 /* ---- parser -----------------------------------------------------------------
  */
 
-/* RFC 6531 3.4: a MAIL command with the SMTPUTF8 parameter (when the
- * extension is offered) is an SMTPUTF8 transaction; its own values may then
- * hold UTF-8 wherever the parameter stands in the list. */
-static int mail_has_smtputf8(const opes_smtp_config *cfg, const char *buf, size_t len)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && buf[i] != ' ')
-            continue;
-        if (opes__ieq(buf + start, i - start, "SMTPUTF8"))
-            return opes_smtp_config_find_param(cfg, OPES_PARAM_MAIL, "SMTPUTF8", 8, NULL, NULL) ==
-                   OPES_OK;
-        start = i + 1;
-    }
-    return 0;
-}
-
 /*
  * Scan one esmtp-param at p (RFC 5321 4.1.2, RFC 6531 3.3). On success *it
  * holds it and *next points at the SP after it or at end.
  */
-static opes_status scan_param(const char *p, const char *end, int utf8, unsigned lenient,
-                              opes_param *it, uint64_t *key, const char **next, const char **bad,
+static opes_status scan_param(const char *p, const char *end, struct vctx *c, opes_param *it, uint64_t *key, const char **next, const char **bad,
                               unsigned *notes)
 {
     const char *k = p;
@@ -586,28 +598,33 @@ static opes_status scan_param(const char *p, const char *end, int utf8, unsigned
     if (p < end && *p == '=') {
         /* esmtp-value = 1*(%d33-60 / %d62-126) ; =/ UTF8-non-ascii */
         const char *v = ++p;
-        while (p < end && *p != ' ') {
-            unsigned char c = (unsigned char)*p;
-            if (OPES__IS(c, OPES__C_EVALUE)) {
+        for (;;) {
+            unsigned char ch;
+            size_t n;
+            int utf8;
+            /* SP is not an esmtp-value char: the run stops at it */
+            while (p < end && OPES__IS(*p, OPES__C_EVALUE))
                 p++;
-            } else if (c >= 0x80) {
-                size_t n;
-                if (!utf8 && !(lenient & OPES_LENIENT_8BIT)) {
-                    *bad = p;
-                    return OPES_EBAD_UTF8;
-                }
-                n = opes__utf8_seq((const unsigned char *)p, (size_t)(end - p), NULL);
-                if (n < 2) {
-                    *bad = p;
-                    return OPES_EBAD_UTF8;
-                }
-                if (!utf8)
-                    *notes |= OPES_NOTE_8BIT;
-                p += n;
-            } else {
+            if (p == end || *p == ' ')
+                break;
+            ch = (unsigned char)*p;
+            if (ch < 0x80) {
                 *bad = p;
                 return OPES_EBAD_PARAM;
             }
+            utf8 = vctx_utf8(c);
+            if (!utf8 && !(c->lenient & OPES_LENIENT_8BIT)) {
+                *bad = p;
+                return OPES_EBAD_UTF8;
+            }
+            n = opes__utf8_seq((const unsigned char *)p, (size_t)(end - p), NULL);
+            if (n < 2) {
+                *bad = p;
+                return OPES_EBAD_UTF8;
+            }
+            if (!utf8)
+                *notes |= OPES_NOTE_8BIT;
+            p += n;
         }
         if (p == v) {
             *bad = p;
@@ -651,10 +668,11 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
         limit = OPES_MAX_PARAMS;
     c.cfg = cfg;
     c.lenient = opes_smtp_config_lenient(cfg);
-    c.utf8 =
-        opes_smtp_config_utf8(cfg) || (verb == OPES_PARAM_MAIL && mail_has_smtputf8(cfg, buf, len));
+    c.utf8 = opes_smtp_config_utf8(cfg) ? 1 : verb == OPES_PARAM_MAIL ? -1 : 0;
     c.loose = 0;
     c.notes = 0;
+    c.buf = buf;
+    c.len = len;
 
     for (;;) {
         opes_param it;
@@ -664,7 +682,7 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
         size_t off = 0;
         struct bval val;
 
-        st = scan_param(p, end, c.utf8, c.lenient, &it, &key, &next, &bad, &out->notes);
+        st = scan_param(p, end, &c, &it, &key, &next, &bad, &out->notes);
         if (st != OPES_OK)
             goto fail;
         if (out->count >= limit) {
@@ -799,6 +817,8 @@ static opes_status get_builtin(const opes_params *params, const char *keyword, i
     c.utf8 = 1;
     c.loose = 1;
     c.notes = 0;
+    c.buf = NULL;
+    c.len = 0;
     memset(val, 0, sizeof *val);
     if (found)
         *found = it;
@@ -1010,6 +1030,8 @@ opes_status opes_params_build(char *dst, size_t cap, size_t *len, const opes_par
             c.utf8 = 1;
             c.loose = 1;
             c.notes = 0;
+            c.buf = NULL;
+            c.len = 0;
             st = check_builtin(&c, b, it, &val, &off);
             if (st != OPES_OK)
                 return st;
