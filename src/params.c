@@ -209,11 +209,13 @@ static opes_status v_size(opes_str v, uint64_t *out, size_t *off)
  * "BINARYMIME". Keywords and values are case-insensitive (RFC 1869 4.1). */
 static opes_status v_body(opes_str v, int *out, size_t *off)
 {
-    if (opes__ieq(v.ptr, v.len, "7BIT"))
+    uint64_t k = opes__key8(v.ptr, v.len);
+    if (v.len == 4 && k == OPES__KEY('7', 'B', 'I', 'T', 0, 0, 0, 0))
         *out = OPES_BODY_7BIT;
-    else if (opes__ieq(v.ptr, v.len, "8BITMIME"))
+    else if (v.len == 8 && k == OPES__KEY('8', 'B', 'I', 'T', 'M', 'I', 'M', 'E'))
         *out = OPES_BODY_8BITMIME;
-    else if (opes__ieq(v.ptr, v.len, "BINARYMIME"))
+    else if (v.len == 10 && k == OPES__KEY('B', 'I', 'N', 'A', 'R', 'Y', 'M', 'I') &&
+             opes__ieq(v.ptr + 8, 2, "ME"))
         *out = OPES_BODY_BINARYMIME;
     else {
         *off = 0;
@@ -225,9 +227,10 @@ static opes_status v_body(opes_str v, int *out, size_t *off)
 /* RFC 3461 4.3: "FULL" / "HDRS", case-insensitive. */
 static opes_status v_ret(opes_str v, int *out, size_t *off)
 {
-    if (opes__ieq(v.ptr, v.len, "FULL"))
+    uint64_t k = opes__key8(v.ptr, v.len);
+    if (v.len == 4 && k == OPES__KEY('F', 'U', 'L', 'L', 0, 0, 0, 0))
         *out = OPES_RET_FULL;
-    else if (opes__ieq(v.ptr, v.len, "HDRS"))
+    else if (v.len == 4 && k == OPES__KEY('H', 'D', 'R', 'S', 0, 0, 0, 0))
         *out = OPES_RET_HDRS;
     else {
         *off = 0;
@@ -280,15 +283,15 @@ static opes_status v_notify(opes_str v, unsigned *out, size_t *off)
         unsigned bit;
         while (i < v.len && v.ptr[i] != ',')
             i++;
-        const char *e = v.ptr + start;
         size_t n = i - start;
-        if (opes__ieq(e, n, "NEVER"))
+        uint64_t k = n <= 8 ? opes__key8(v.ptr + start, n) : 0;
+        if (n == 5 && k == OPES__KEY('N', 'E', 'V', 'E', 'R', 0, 0, 0))
             bit = OPES_NOTIFY_NEVER;
-        else if (opes__ieq(e, n, "SUCCESS"))
+        else if (n == 7 && k == OPES__KEY('S', 'U', 'C', 'C', 'E', 'S', 'S', 0))
             bit = OPES_NOTIFY_SUCCESS;
-        else if (opes__ieq(e, n, "FAILURE"))
+        else if (n == 7 && k == OPES__KEY('F', 'A', 'I', 'L', 'U', 'R', 'E', 0))
             bit = OPES_NOTIFY_FAILURE;
-        else if (opes__ieq(e, n, "DELAY"))
+        else if (n == 5 && k == OPES__KEY('D', 'E', 'L', 'A', 'Y', 0, 0, 0))
             bit = OPES_NOTIFY_DELAY;
         else {
             *off = start;
