@@ -768,34 +768,62 @@ static void reset_cmd(opes_command *cmd)
 
 /* Offset of the first control character but HT, or DEL, in p[0..n); n if
  * none. Eight octets at a time: "some byte < 0x20" is (v - 0x20..) & ~v &
- * 0x80.., "some byte == 0x7F" the zero-byte test on v ^ 0x7F..; both exact
- * as to whether such a byte exists. A flagged block (often just an HT) is
- * looked at byte by byte. */
-static size_t first_ctl(const char *p, size_t n)
+ * 0x80.., "some byte == 0x7F" the zero-byte test on v ^ 0x7F... Every such
+ * byte gets its flag; a flag above a flagged byte may be false (a borrow),
+ * the lowest one never is. So a flagged block is looked at byte by byte
+ * from its lowest flag (from its start where the byte order is not known
+ * to be little-endian). The last, partial block is read as the 8 bytes
+ * ending at n, with the flags of bytes already looked at cleared. */
+static uint64_t ctl_flags(const char *p)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-    while (i < n) {
-        if (n - i >= 8) {
-            uint64_t v, d;
-            memcpy(&v, p + i, 8);
-            d = v ^ (ones * 0x7F);
-            if ((((v - ones * 0x20) & ~v) | ((d - ones) & ~d)) & highs) {
-                for (size_t k = i; k < i + 8; k++) {
-                    unsigned char c = (unsigned char)p[k];
-                    if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
-                        return k;
-                }
-            }
-            i += 8;
-            continue;
-        }
-        {
+    uint64_t v, d;
+    memcpy(&v, p, 8);
+    d = v ^ (ones * 0x7F);
+    return (((v - ones * 0x20) & ~v) | ((d - ones) & ~d)) & highs;
+}
+
+static size_t ctl_in_block(const char *p, size_t b, uint64_t flags)
+{
+    size_t k = b;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    k += (size_t)__builtin_ctzll(flags) / 8;
+#else
+    (void)flags;
+#endif
+    for (; k < b + 8; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
+            return k;
+    }
+    return SIZE_MAX;
+}
+
+static size_t first_ctl(const char *p, size_t n)
+{
+    size_t i = 0, k;
+    uint64_t f;
+    if (n < 8) {
+        for (; i < n; i++) {
             unsigned char c = (unsigned char)p[i];
             if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
                 return i;
         }
-        i++;
+        return n;
+    }
+    for (; n - i >= 8; i += 8) {
+        f = ctl_flags(p + i);
+        if (f && (k = ctl_in_block(p, i, f)) != SIZE_MAX)
+            return k;
+    }
+    if (i < n) {
+        /* bytes n-8 .. i-1 were looked at: clear their flags */
+        f = ctl_flags(p + n - 8);
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        f &= ~(uint64_t)0 << (8 * (8 - (n - i)));
+#endif
+        if (f && (k = ctl_in_block(p, n - 8, f)) != SIZE_MAX)
+            return k;
     }
     return n;
 }
@@ -824,10 +852,11 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
     struct word w;
     unsigned lenient;
     int bare_lf;
-    size_t base, lim, eol, line_len, cend, window;
+    size_t base, lim, eol, line_len, cend, window, ctl;
     const char *arg;
     size_t alen;
     opes_status st;
+    int clean;
 
     if (used)
         *used = 0;
@@ -844,7 +873,20 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
      * long). */
     base = opes_smtp_config_limit(cfg, OPES_LIMIT_COMMAND_LINE);
     window = len < base ? len : base;
-    if (!find_eol(buf, 0, window, bare_lf, &eol)) {
+    /* One pass for the usual line: the first control character (HT aside)
+     * or DEL in the window; when it is the CR of a CRLF (or, with
+     * OPES_LENIENT_BARE_LF, an LF), that is the line end find_eol would
+     * find, and the line holds no control before it. Anything else takes
+     * the general path below. */
+    ctl = first_ctl(buf, window);
+    clean = 0;
+    if (ctl < window && buf[ctl] == '\r' && ctl + 1 < window && buf[ctl + 1] == '\n') {
+        eol = ctl + 1;
+        clean = 1;
+    } else if (ctl < window && buf[ctl] == '\n' && bare_lf) {
+        eol = ctl;
+        clean = 1;
+    } else if (!find_eol(buf, 0, window, bare_lf, &eol)) {
         size_t maxlim = max_limit(cfg);
         size_t w2 = len < maxlim ? len : maxlim;
         if (!find_eol(buf, window, w2, bare_lf, &eol)) {
@@ -889,7 +931,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
 
     /* Characters: a CR or LF inside the line is never a line end (RFC 5321
      * 2.3.8) and, like NUL and the other controls, breaks the line: 500. */
-    {
+    if (!clean) {
         size_t i = first_ctl(buf, cend);
         if (i < cend) {
             if (buf[i] == '\r')
