@@ -82,6 +82,21 @@ static void scan_word(const char *p, size_t n, int at_end, struct word *w)
     uint64_t key = 0;
     size_t i = 0;
     int letters = 1;
+    /* Fast path: a four-byte word that is a verb. A byte b has b & 0xDF in
+     * A-Z exactly when b is an ASCII letter, so the masked key equals a
+     * verb's only when all four bytes are letters folding to it; a letter
+     * is lower case exactly when it has the 0x20 bit. */
+    if (n >= 4 && (n == 4 ? at_end : (p[4] == ' ' || p[4] == '\t'))) {
+        uint64_t v = K_(p[0], 0) | K_(p[1], 1) | K_(p[2], 2) | K_(p[3], 3);
+        int verb = verb_from_key(v & 0xDFDFDFDFu);
+        if (verb != OPES_VERB_UNKNOWN) {
+            w->len = 4;
+            w->determined = 1;
+            w->verb = verb;
+            w->lower = (v & 0x20202020u) != 0;
+            return;
+        }
+    }
     w->lower = 0;
     while (i < n && p[i] != ' ' && p[i] != '\t') {
         unsigned char c = (unsigned char)p[i];
