@@ -118,9 +118,11 @@ static void scan_word(const char *p, size_t n, int at_end, struct word *w)
 
 /* ---- line limits --------------------------------------------------------- */
 
-static int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
+/* opes_smtp_config_offers for an upper-case literal: its key folds to a
+ * constant. */
+static inline int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
 {
-    return opes_smtp_config_offers(cfg, kw, n);
+    return opes__config_offers(cfg, opes__key8(kw, n), kw, n);
 }
 
 /* The limit of a verb's line incl. its terminator. AUTH, when offered,

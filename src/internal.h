@@ -90,6 +90,18 @@ static inline uint64_t opes__key8(const char *p, size_t n)
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
 
+/* ---- config lookups (smtp_config.c) ---------------------------------------
+ * opes_smtp_config_offers and opes_smtp_config_find_param for a keyword
+ * whose opes__key8 the caller already has (a parser that built it while
+ * scanning, or a constant OPES__KEY): the same answers without recomputing
+ * it. opes__config_offers takes a NULL config (0); opes__config_find_param
+ * wants a config and a valid where. */
+int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *keyword,
+                        size_t len);
+opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where, uint64_t key,
+                                    const char *keyword, size_t len, int *value_rule,
+                                    const char **ext_keyword);
+
 /* ---- xtext (xtext.c) ----------------------------------------------------
  * The check of opes_xtext_validate (same status, *err and *notes), which
  * also gives the number of octets the xtext decodes to (*out_len) and the

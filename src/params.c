@@ -712,8 +712,8 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
         }
         /* RFC 5321 4.1.1.11: parameters not recognised or not implemented,
          * and RFC 5321 2.2.2: not offered in EHLO, get 555. */
-        if (opes_smtp_config_find_param(cfg, verb, it.keyword.ptr, it.keyword.len, &rule, NULL) !=
-            OPES_OK) {
+        if (!cfg || opes__config_find_param(cfg, verb, key, it.keyword.ptr, it.keyword.len, &rule,
+                                            NULL) != OPES_OK) {
             st = OPES_EPARAM_UNKNOWN;
             goto fail;
         }

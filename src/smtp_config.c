@@ -6,6 +6,10 @@
 #define KW_MAX 64
 #define EHLO_PARAMS_MAX 400
 #define POOL_SIZE 4096
+/* Slots of the keyword hash tables: a power of two, at least twice EXT_MAX
+ * and PARAM_MAX, so a probe always meets an empty slot. */
+#define HASH_SLOTS 128
+#define NO_NEXT 0xFF
 
 struct ext_entry {
     uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
@@ -34,6 +38,14 @@ struct opes_smtp_config {
      * array of integers and compares strings only on a key match */
     uint64_t ext_key[EXT_MAX];
     uint64_t param_key[PARAM_MAX];
+    /* Open-addressing hash tables over those keys (linear probing), each
+     * slot 0 or 1 + an index: ext_slot finds an extension; param_slot finds
+     * the first registered parameter of a keyword, and param_next chains
+     * the later ones of the same keyword (BODY of 8BITMIME, then of
+     * BINARYMIME) in registration order. */
+    uint8_t ext_slot[HASH_SLOTS];
+    uint8_t param_slot[HASH_SLOTS];
+    uint8_t param_next[PARAM_MAX];
     char pool[POOL_SIZE];
 };
 
@@ -96,14 +108,41 @@ static int kw_same(const opes_smtp_config *c, uint16_t off, uint16_t kw_len, con
     return kw_len == n && (n <= 8 || opes__ieq2(pool_str(c, off) + 8, n - 8, kw + 8, n - 8));
 }
 
+static size_t hash_of(uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15u) >> 57) & (HASH_SLOTS - 1);
+}
+
+/* The slot of keyword kw[0..n) (key: its opes__key8) in an ext or param
+ * hash table: the one holding it, else the empty one where it would go. */
+static size_t ext_probe(const opes_smtp_config *c, uint64_t key, const char *kw, size_t n)
+{
+    size_t h = hash_of(key);
+    for (;;) {
+        unsigned s = c->ext_slot[h];
+        if (s == 0 || (c->ext_key[s - 1] == key &&
+                       kw_same(c, c->ext[s - 1].kw_off, c->ext[s - 1].kw_len, kw, n)))
+            return h;
+        h = (h + 1) & (HASH_SLOTS - 1);
+    }
+}
+
+static size_t param_probe(const opes_smtp_config *c, uint64_t key, const char *kw, size_t n)
+{
+    size_t h = hash_of(key);
+    for (;;) {
+        unsigned s = c->param_slot[h];
+        if (s == 0 || (c->param_key[s - 1] == key &&
+                       kw_same(c, c->param[s - 1].kw_off, c->param[s - 1].kw_len, kw, n)))
+            return h;
+        h = (h + 1) & (HASH_SLOTS - 1);
+    }
+}
+
 static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
 {
-    uint64_t key = opes__key8(kw, n);
-    for (size_t i = 0; i < c->n_ext; i++) {
-        if (c->ext_key[i] == key && kw_same(c, c->ext[i].kw_off, c->ext[i].kw_len, kw, n))
-            return (long)i;
-    }
-    return -1;
+    unsigned s = c->ext_slot[ext_probe(c, opes__key8(kw, n), kw, n)];
+    return s ? (long)s - 1 : -1;
 }
 
 /* The built-in extensions, registered by every new config, through the same
@@ -307,6 +346,9 @@ opes_status opes_smtp_config_add_extension(opes_smtp_config *cfg, const char *ke
     cfg->ext_key[cfg->n_ext] = opes__key8(keyword, n);
     e->mail_inc = mail_inc;
     e->rcpt_inc = rcpt_inc;
+    /* not there (find_ext said so): its probe ends at an empty slot */
+    cfg->ext_slot[ext_probe(cfg, cfg->ext_key[cfg->n_ext], keyword, n)] =
+        (uint8_t)(cfg->n_ext + 1);
     cfg->n_ext++;
     return OPES_OK;
 }
@@ -345,6 +387,20 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     p->ext = (uint8_t)ei;
     p->where = (uint8_t)where;
     p->value_rule = (uint8_t)value_rule;
+    {
+        /* first of its keyword: into the table; else at the end of the
+         * keyword's chain */
+        size_t h = param_probe(cfg, cfg->param_key[cfg->n_param], param_keyword, pn);
+        cfg->param_next[cfg->n_param] = NO_NEXT;
+        if (cfg->param_slot[h] == 0) {
+            cfg->param_slot[h] = (uint8_t)(cfg->n_param + 1);
+        } else {
+            size_t i = cfg->param_slot[h] - 1u;
+            while (cfg->param_next[i] != NO_NEXT)
+                i = cfg->param_next[i];
+            cfg->param_next[i] = (uint8_t)cfg->n_param;
+        }
+    }
     cfg->n_param++;
     return OPES_OK;
 }
@@ -406,12 +462,19 @@ opes_status opes_smtp_config_offer(opes_smtp_config *cfg, const char *keyword, i
 /* see opes/smtp_config.h */
 int opes_smtp_config_offers(const opes_smtp_config *cfg, const char *keyword, size_t len)
 {
-    const opes_smtp_config *c = cfg;
-    long ei;
-    if (!c || !keyword)
+    if (!cfg || !keyword)
         return 0;
-    ei = find_ext(c, keyword, len);
-    return ei >= 0 && c->ext[ei].offered;
+    return opes__config_offers(cfg, opes__key8(keyword, len), keyword, len);
+}
+
+/* see internal.h */
+int opes__config_offers(const opes_smtp_config *c, uint64_t key, const char *keyword, size_t len)
+{
+    unsigned s;
+    if (!c)
+        return 0;
+    s = c->ext_slot[ext_probe(c, key, keyword, len)];
+    return s && c->ext[s - 1].offered;
 }
 
 /* see opes/smtp_config.h */
@@ -444,20 +507,26 @@ opes_status opes_smtp_config_find_param(const opes_smtp_config *cfg, unsigned wh
                                         const char *keyword, size_t len, int *value_rule,
                                         const char **ext_keyword)
 {
-    const opes_smtp_config *c = cfg;
-    opes_status st = OPES_ENOTFOUND;
-    uint64_t key;
-    if (!c)
+    if (!cfg)
         return OPES_ENOTFOUND; /* the NULL config registers nothing */
     if (!keyword || (where != OPES_PARAM_MAIL && where != OPES_PARAM_RCPT))
         return OPES_EINVAL;
+    return opes__config_find_param(cfg, where, opes__key8(keyword, len), keyword, len, value_rule,
+                                   ext_keyword);
+}
+
+/* see internal.h */
+opes_status opes__config_find_param(const opes_smtp_config *c, unsigned where, uint64_t key,
+                                    const char *keyword, size_t len, int *value_rule,
+                                    const char **ext_keyword)
+{
+    opes_status st = OPES_ENOTFOUND;
     /* A parameter may belong to several extensions (BODY: 8BITMIME and
-     * BINARYMIME); it is accepted when any of them is offered. */
-    key = opes__key8(keyword, len);
-    for (size_t i = 0; i < c->n_param; i++) {
+     * BINARYMIME); it is accepted when any of them is offered. The entries of this keyword, in registration order */
+    for (size_t i = c->param_slot[param_probe(c, key, keyword, len)] - 1u; i < c->n_param;
+         i = c->param_next[i]) {
         const struct param_entry *p = &c->param[i];
-        if (c->param_key[i] != key || !(p->where & where) ||
-            !kw_same(c, p->kw_off, p->kw_len, keyword, len))
+        if (!(p->where & where))
             continue;
         if (value_rule)
             *value_rule = p->value_rule;
