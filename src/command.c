@@ -8,6 +8,10 @@
  */
 #include "internal.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 /* ---- verbs --------------------------------------------------------------- */
 
 static const char *const verb_names[OPES_VERB__COUNT] = {
@@ -816,7 +820,7 @@ static size_t ctl_in_block(const char *p, size_t b, uint64_t flags)
     return SIZE_MAX;
 }
 
-static size_t first_ctl(const char *p, size_t n)
+static size_t first_ctl_swar(const char *p, size_t n)
 {
     size_t i = 0, k;
     uint64_t f;
@@ -844,6 +848,47 @@ static size_t first_ctl(const char *p, size_t n)
     }
     return n;
 }
+
+#if defined(__SSE2__) && defined(__GNUC__)
+/* The same with SSE2, sixteen octets at a time and exact per byte (no
+ * borrows): a byte is flagged when it is 0x00-0x1F (unsigned max with 0x1F
+ * is 0x1F) but not HT, or 0x7F. The last, partial block is the 16 bytes
+ * ending at n, its flags for bytes already looked at cleared; inputs under
+ * 16 bytes go the SWAR way. */
+static unsigned ctl_flags16(const char *p)
+{
+    const __m128i c1f = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+    const __m128i ht = _mm_set1_epi8(0x09);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);
+    m = _mm_andnot_si128(_mm_cmpeq_epi8(v, ht), _mm_or_si128(m, _mm_cmpeq_epi8(v, del)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+static size_t first_ctl(const char *p, size_t n)
+{
+    size_t i = 0;
+    unsigned bits;
+    if (n < 16)
+        return first_ctl_swar(p, n);
+    for (; n - i >= 16; i += 16) {
+        bits = ctl_flags16(p + i);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+    if (i < n) {
+        bits = ctl_flags16(p + n - 16) & (0xFFFFu << (16 - (n - i)));
+        if (bits)
+            return n - 16 + (size_t)__builtin_ctz(bits);
+    }
+    return n;
+}
+#else
+static size_t first_ctl(const char *p, size_t n)
+{
+    return first_ctl_swar(p, n);
+}
+#endif
 
 static opes_status too_long(opes_command *cmd, const char *buf, size_t len, size_t from,
                             int bare_lf, size_t limit, int auth, size_t *used)
