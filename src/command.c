@@ -579,13 +579,29 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
 
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    /* "FROM:" / "TO:", case-insensitive (RFC 5321 2.4), no SP before ":" */
-    for (size_t i = 0; i < kwl; i++) {
-        if (i >= n || opes__upper((unsigned char)a[i]) != (unsigned char)kw[i])
-            return fail(x, OPES_ESYNTAX, off_of(x, a + i), 501, "5.5.2");
+    /* "FROM:" / "TO:", case-insensitive (RFC 5321 2.4), no SP before ":".
+     * The letters at once: b & 0xDF is the upper-case letter exactly when
+     * b is that letter in either case, and 0x20 marks the lower case. */
+    {
+        uint64_t v = 0, want = is_mail ? KEY4('F', 'R', 'O', 'M') : K_('T', 0) | K_('O', 1);
+        uint64_t mask = is_mail ? 0xDFDFDFDFu : 0xDFDFu;
+        size_t letters = kwl - 1;
+        if (n >= kwl) {
+            for (size_t i = 0; i < letters; i++)
+                v |= K_(a[i], i);
+        }
+        if (n >= kwl && (v & mask) == want && a[letters] == ':') {
+            if (v & 0x2020202020u)
+                cmd->notes |= OPES_NOTE_CASE;
+        } else {
+            for (size_t i = 0; i < kwl; i++) {
+                if (i >= n || opes__upper((unsigned char)a[i]) != (unsigned char)kw[i])
+                    return fail(x, OPES_ESYNTAX, off_of(x, a + i), 501, "5.5.2");
+            }
+            if (has_lower(a, kwl)) /* not reached: the loop finds the mismatch */
+                cmd->notes |= OPES_NOTE_CASE;
+        }
     }
-    if (has_lower(a, kwl))
-        cmd->notes |= OPES_NOTE_CASE;
     p = a + kwl;
     /* The ABNF has no SP after the colon (RFC 5321 4.1.1.2-3). */
     if (p < end && *p == ' ') {
