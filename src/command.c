@@ -8,10 +8,6 @@
  */
 #include "internal.h"
 
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
-
 /* ---- verbs --------------------------------------------------------------- */
 
 static const char *const verb_names[OPES_VERB__COUNT] = {
@@ -865,7 +861,7 @@ static size_t first_ctl_swar(const char *p, size_t n)
     return n;
 }
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if OPES__SSE2
 /* The same with SSE2, sixteen octets at a time and exact per byte (no
  * borrows): a byte is flagged when it is 0x00-0x1F (unsigned max with 0x1F
  * is 0x1F) but not HT, or 0x7F. The last, partial block is the 16 bytes

@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define OPES__SSE2 1
+#else
+#define OPES__SSE2 0
+#endif
 
 /* ---- output writer: every builder writes through this ------------------
  * Caller buffer in, bytes needed out (snprintf-style). The size query
@@ -57,6 +63,55 @@ enum {
 extern const uint16_t opes__ctab[256];
 #define OPES__IS(c, cls) ((opes__ctab[(unsigned char)(c)] & (cls)) != 0)
 #define OPES__IS_LDH(c) OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c) == '-'
+
+/* The end of the run of class members starting at b[i], in b[0..len)
+ * (i <= len): the first index >= i whose byte is not in the class, or len.
+ * Classes: OPES__SPAN_LETDIG (ALPHA / DIGIT) and OPES__SPAN_EVALUE (RFC 5321
+ * esmtp-value chars, %d33-60 / %d62-126). With SSE2, sixteen bytes at a
+ * time; a run that reaches the last 16 bytes of b is finished with the 16
+ * bytes ending at len (the flags of bytes before i cleared), so nothing
+ * outside b[0..len) is read. Otherwise, and without SSE2, byte by byte. */
+enum { OPES__SPAN_LETDIG, OPES__SPAN_EVALUE };
+#if OPES__SSE2
+static inline unsigned opes__span_flags16(const unsigned char *p, int cls)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), in;
+    if (cls == OPES__SPAN_LETDIG) {
+        /* (v | 0x20) - 'a' <= 25 (unsigned), or v - '0' <= 9 */
+        __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        in = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a),
+                          _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    } else {
+        /* v - 33 <= 93 (unsigned), and v != '=' */
+        __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(33));
+        in = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')),
+                              _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(93)), t));
+    }
+    return (unsigned)_mm_movemask_epi8(in) ^ 0xFFFFu; /* the bytes not in */
+}
+#endif
+static inline size_t opes__span(const unsigned char *b, size_t i, size_t len, int cls)
+{
+    unsigned cmask = cls == OPES__SPAN_LETDIG ? OPES__C_ALPHA | OPES__C_DIGIT : OPES__C_EVALUE;
+#if OPES__SSE2
+    if (len >= 16) {
+        unsigned f;
+        for (; len - i >= 16; i += 16) {
+            f = opes__span_flags16(b + i, cls);
+            if (f)
+                return i + (size_t)__builtin_ctz(f);
+        }
+        if (i == len)
+            return len;
+        f = opes__span_flags16(b + len - 16, cls) & (0xFFFFu << (16 - (len - i)));
+        return f ? len - 16 + (size_t)__builtin_ctz(f) : len;
+    }
+#endif
+    while (i < len && (opes__ctab[b[i]] & cmask))
+        i++;
+    return i;
+}
 
 /* ASCII case folding, locale-free. */
 static inline unsigned char opes__upper(unsigned char c)

@@ -606,8 +606,9 @@ static opes_status scan_param(const char *p, const char *end, struct vctx *c, op
             size_t n;
             int utf8;
             /* SP is not an esmtp-value char: the run stops at it */
-            while (p < end && OPES__IS(*p, OPES__C_EVALUE))
-                p++;
+            /* (c->buf + c->len is end) */
+            p = c->buf + opes__span((const unsigned char *)c->buf, (size_t)(p - c->buf), c->len,
+                                    OPES__SPAN_EVALUE);
             if (p == end || *p == ' ')
                 break;
             ch = (unsigned char)*p;

@@ -87,8 +87,7 @@ static opes_status scan_domain(pctx *c, size_t i, size_t *end)
         size_t start = i;
         for (;;) {
             unsigned char ch;
-            while (i < len && is_letdig(b[i]))
-                i++;
+            i = opes__span(b, i, len, OPES__SPAN_LETDIG);
             if (i >= len)
                 break;
             ch = b[i];
