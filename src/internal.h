@@ -66,12 +66,13 @@ extern const uint16_t opes__ctab[256];
 
 /* The end of the run of class members starting at b[i], in b[0..len)
  * (i <= len): the first index >= i whose byte is not in the class, or len.
- * Classes: OPES__SPAN_LETDIG (ALPHA / DIGIT) and OPES__SPAN_EVALUE (RFC 5321
- * esmtp-value chars, %d33-60 / %d62-126). With SSE2, sixteen bytes at a
+ * Classes: OPES__SPAN_LETDIG (ALPHA / DIGIT), OPES__SPAN_EVALUE (RFC 5321
+ * esmtp-value chars, %d33-60 / %d62-126) and OPES__SPAN_XCHAR (RFC 3461 4
+ * xchar, %d33-42 / %d44-60 / %d62-126). With SSE2, sixteen bytes at a
  * time; a run that reaches the last 16 bytes of b is finished with the 16
  * bytes ending at len (the flags of bytes before i cleared), so nothing
  * outside b[0..len) is read. Otherwise, and without SSE2, byte by byte. */
-enum { OPES__SPAN_LETDIG, OPES__SPAN_EVALUE };
+enum { OPES__SPAN_LETDIG, OPES__SPAN_EVALUE, OPES__SPAN_XCHAR };
 #if OPES__SSE2
 static inline unsigned opes__span_flags16(const unsigned char *p, int cls)
 {
@@ -83,17 +84,21 @@ static inline unsigned opes__span_flags16(const unsigned char *p, int cls)
         in = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a),
                           _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
     } else {
-        /* v - 33 <= 93 (unsigned), and v != '=' */
+        /* v - 33 <= 93 (unsigned), and v != '=' (and, for xchar, != '+') */
         __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(33));
-        in = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')),
-                              _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(93)), t));
+        __m128i out = _mm_cmpeq_epi8(v, _mm_set1_epi8('='));
+        if (cls == OPES__SPAN_XCHAR)
+            out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+        in = _mm_andnot_si128(out, _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(93)), t));
     }
     return (unsigned)_mm_movemask_epi8(in) ^ 0xFFFFu; /* the bytes not in */
 }
 #endif
 static inline size_t opes__span(const unsigned char *b, size_t i, size_t len, int cls)
 {
-    unsigned cmask = cls == OPES__SPAN_LETDIG ? OPES__C_ALPHA | OPES__C_DIGIT : OPES__C_EVALUE;
+    unsigned cmask = cls == OPES__SPAN_LETDIG   ? OPES__C_ALPHA | OPES__C_DIGIT
+                     : cls == OPES__SPAN_EVALUE ? OPES__C_EVALUE
+                                                : OPES__C_XCHAR;
 #if OPES__SSE2
     if (len >= 16) {
         unsigned f;

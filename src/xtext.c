@@ -71,7 +71,10 @@ opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, siz
             }
             i += 3;
         } else if (OPES__IS(c, OPES__C_XCHAR)) {
-            i++;
+            /* the run of xchars, one octet each */
+            size_t e = opes__span((const unsigned char *)src, i + 1, len, OPES__SPAN_XCHAR);
+            n += e - i - 1;
+            i = e;
         } else {
             *err = i;
             return OPES_EBAD_XTEXT;
