@@ -192,7 +192,9 @@ static opes_status v_size(opes_str v, uint64_t *out, size_t *off)
             return OPES_EPARAM_VALUE;
         }
         unsigned d = (unsigned)(ch - '0');
-        if (n > (UINT64_MAX - d) / 10)
+        /* up to 19 digits cannot overflow (10^19 - 1 < UINT64_MAX): skip
+         * the division until then */
+        if (i >= 19 && n > (UINT64_MAX - d) / 10)
             overflow = 1;
         else
             n = n * 10 + d;
