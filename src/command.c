@@ -7,6 +7,7 @@
  * 3.3 and 3.7.4.2 (SMTPUTF8). The reply-code table is in opes/command.h.
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 /* ---- verbs --------------------------------------------------------------- */
 
@@ -133,7 +134,7 @@ static size_t verb_limit(const opes_smtp_config *cfg, int verb)
 {
     size_t base = opes_smtp_config_line_limit(cfg, verb);
     if (verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4)) {
-        size_t a = opes_smtp_config_limit(cfg, OPES_LIMIT_AUTH_LINE);
+        size_t a = opes__cfg_limit(cfg, OPES_LIMIT_AUTH_LINE);
         return a > base ? a : base;
     }
     return base;
@@ -194,7 +195,7 @@ opes_status opes_line_skip(const opes_smtp_config *cfg, const char *buf, size_t 
     *used = 0;
     if (!buf && len)
         return OPES_EINVAL;
-    *used = skip_len(buf, len, 0, (opes_smtp_config_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0,
+    *used = skip_len(buf, len, 0, (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0,
                      &line_len);
     return line_len ? OPES_OK : OPES_INCOMPLETE;
 }
@@ -505,7 +506,7 @@ static opes_status do_hello(struct pctx *x, const char *a, size_t n)
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    st = check_domain(a, n, x->lenient, opes_smtp_config_limit(x->cfg, OPES_LIMIT_DOMAIN), &err,
+    st = check_domain(a, n, x->lenient, opes__cfg_limit(x->cfg, OPES_LIMIT_DOMAIN), &err,
                       &x->cmd->notes);
     if (st == OPES_EBAD_CHAR)
         return invalid_char(x, off_of(x, a + err));
@@ -611,7 +612,7 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
      * command (RFC 6531 3.4), which comes after the path: parse the path
      * permissively when the extension is offered and check after the
      * parameters. RCPT: the transaction's setting (RFC 6531 3.3). */
-    utf8 = is_mail ? offers(x->cfg, "SMTPUTF8", 8) : opes_smtp_config_utf8(x->cfg);
+    utf8 = is_mail ? offers(x->cfg, "SMTPUTF8", 8) : opes__cfg_utf8(x->cfg);
     st = opes_path_parse(x->cfg, is_mail ? OPES_PATH_REVERSE : OPES_PATH_FORWARD, utf8, p,
                          (size_t)(end - p), &cmd->path, &pused, &pnotes);
     if (st != OPES_OK) {
@@ -660,7 +661,7 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    maybe_utf8 = opes_smtp_config_utf8(x->cfg) || offers(x->cfg, "SMTPUTF8", 8);
+    maybe_utf8 = opes__cfg_utf8(x->cfg) || offers(x->cfg, "SMTPUTF8", 8);
     st = check_vrfy(a, n, &slen, &first8, &word, &lower, &err);
     if (st != OPES_OK) {
         if (err < n && (unsigned char)a[err] >= 0x80 && !maybe_utf8 &&
@@ -678,7 +679,7 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
         if (lower)
             cmd->notes |= OPES_NOTE_CASE;
     }
-    if (first8 != SIZE_MAX && !opes_smtp_config_utf8(x->cfg) && !word) {
+    if (first8 != SIZE_MAX && !opes__cfg_utf8(x->cfg) && !word) {
         if (!(x->lenient & OPES_LENIENT_8BIT))
             return invalid_char(x, off_of(x, a + first8));
         cmd->notes |= OPES_NOTE_8BIT;
@@ -937,7 +938,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
     if (!cmd || !used || (!buf && len))
         return OPES_EINVAL;
     reset_cmd(cmd);
-    lenient = opes_smtp_config_lenient(cfg);
+    lenient = opes__cfg_lenient(cfg);
     bare_lf = (lenient & OPES_LENIENT_BARE_LF) != 0;
 
     /* Find the line end. Every verb's limit is at least the plain command
@@ -945,7 +946,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
      * the largest limit of any verb applies until the verb is known, then
      * the verb's own (RFC 5321 4.5.3.1.4: a shorter line is never too
      * long). */
-    base = opes_smtp_config_limit(cfg, OPES_LIMIT_COMMAND_LINE);
+    base = opes__cfg_limit(cfg, OPES_LIMIT_COMMAND_LINE);
     window = len < base ? len : base;
     /* One pass for the usual line: the first control character (HT aside)
      * or DEL in the window; when it is the CR of a CRLF (or, with
@@ -1108,8 +1109,8 @@ opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const char *buf, s
     if (!out || !used || (!buf && len))
         return OPES_EINVAL;
     memset(out, 0, sizeof *out);
-    bare_lf = (opes_smtp_config_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0;
-    lim = opes_smtp_config_limit(cfg, OPES_LIMIT_AUTH_LINE);
+    bare_lf = (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0;
+    lim = opes__cfg_limit(cfg, OPES_LIMIT_AUTH_LINE);
     if (!find_eol(buf, 0, len < lim ? len : lim, bare_lf, &eol)) {
         if (len < lim)
             return OPES_INCOMPLETE;

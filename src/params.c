@@ -10,6 +10,7 @@
  * without a config: "loose", as the most lenient config would judge).
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 /* RFC 3461 4.4: "The ENVID parameter MAY be up to 100 characters in length." */
 #define ENVID_MAX 100
@@ -669,12 +670,12 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     p = bad = buf;
     end = buf + len;
 
-    limit = opes_smtp_config_limit(cfg, OPES_LIMIT_PARAMS);
+    limit = opes__cfg_limit(cfg, OPES_LIMIT_PARAMS);
     if (limit > OPES_MAX_PARAMS)
         limit = OPES_MAX_PARAMS;
     c.cfg = cfg;
-    c.lenient = opes_smtp_config_lenient(cfg);
-    c.utf8 = opes_smtp_config_utf8(cfg) ? 1 : verb == OPES_PARAM_MAIL ? -1 : 0;
+    c.lenient = opes__cfg_lenient(cfg);
+    c.utf8 = opes__cfg_utf8(cfg) ? 1 : verb == OPES_PARAM_MAIL ? -1 : 0;
     c.loose = 0;
     c.notes = 0;
     c.buf = buf;

@@ -8,6 +8,7 @@
  * of the offending byte. Nothing recurses; every loop advances.
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 typedef struct pctx {
     const unsigned char *b;
@@ -379,7 +380,7 @@ static opes_status scan_local(pctx *c, size_t i, size_t *end)
 
 static size_t cfg_limit(const opes_smtp_config *cfg, int which)
 {
-    return opes_smtp_config_limit(cfg, which);
+    return opes__cfg_limit(cfg, which);
 }
 
 /* RFC 5321 4.5.3.1.1-3 limits: strict rejects with the specific status at the
@@ -566,7 +567,7 @@ opes_status opes_path_parse(const opes_smtp_config *cfg, int mode, int utf8, con
     c.b = (const unsigned char *)buf;
     c.len = len;
     c.utf8 = utf8 != 0;
-    c.lenient = opes_smtp_config_lenient(cfg);
+    c.lenient = opes__cfg_lenient(cfg);
     c.notes = 0;
     c.flags = 0;
     c.err = 0;
@@ -599,7 +600,7 @@ opes_status opes_mailbox_parse(const opes_smtp_config *cfg, int utf8, const char
     c.len = len;
     c.utf8 = utf8 != 0;
     /* the bracket leniency means nothing without brackets */
-    c.lenient = opes_smtp_config_lenient(cfg) & ~(unsigned)OPES_LENIENT_NO_BRACKETS;
+    c.lenient = opes__cfg_lenient(cfg) & ~(unsigned)OPES_LENIENT_NO_BRACKETS;
     c.notes = 0;
     c.flags = 0;
     c.err = 0;

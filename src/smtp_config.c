@@ -1,55 +1,8 @@
 /* The SMTP grammar's context: limits, strictness, extension table. */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
-#define EXT_MAX 48
-#define PARAM_MAX 64
-#define KW_MAX 64
-#define EHLO_PARAMS_MAX 400
-#define POOL_SIZE 4096
-/* Slots of the keyword hash tables: a power of two, at least twice EXT_MAX
- * and PARAM_MAX, so a probe always meets an empty slot. */
-#define HASH_SLOTS 128
-#define NO_NEXT 0xFF
-
-struct ext_entry {
-    uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
-    uint16_t ep_off, ep_cap;   /* EHLO params slot in the pool (ep_cap incl. NUL) */
-    uint8_t has_params, offered;
-    size_t mail_inc, rcpt_inc;
-};
-
-struct param_entry {
-    uint16_t kw_off, kw_len;
-    uint8_t ext;               /* index into ext[] */
-    uint8_t where;             /* OPES_PARAM_* */
-    uint8_t value_rule;        /* OPES_VALUE_* */
-};
-
-struct opes_smtp_config {
-    opes_allocator alloc;
-    int heap; /* made by _new (free releases it) */
-    size_t limits[OPES_LIMIT__COUNT];
-    unsigned lenient;
-    int utf8;
-    size_t n_ext, n_param, pool_used;
-    struct ext_entry ext[EXT_MAX];
-    struct param_entry param[PARAM_MAX];
-    /* opes__key8 of each keyword, apart so that a lookup scans one dense
-     * array of integers and compares strings only on a key match */
-    uint64_t ext_key[EXT_MAX];
-    uint64_t param_key[PARAM_MAX];
-    /* Open-addressing hash tables over those keys (linear probing), each
-     * slot 0 or 1 + an index: ext_slot finds an extension; param_slot finds
-     * the first registered parameter of a keyword, and param_next chains
-     * the later ones of the same keyword (BODY of 8BITMIME, then of
-     * BINARYMIME) in registration order. */
-    uint8_t ext_slot[HASH_SLOTS];
-    uint8_t param_slot[HASH_SLOTS];
-    uint8_t param_next[PARAM_MAX];
-    char pool[POOL_SIZE];
-};
-
-static const size_t limit_default[OPES_LIMIT__COUNT] = {
+const size_t opes__limit_default[OPES_LIMIT__COUNT] = {
     512,   /* COMMAND_LINE, RFC 5321 4.5.3.1.4 */
     512,   /* REPLY_LINE, RFC 5321 4.5.3.1.5 */
     1000,  /* TEXT_LINE, RFC 5321 4.5.3.1.6 */
@@ -184,7 +137,7 @@ static void register_builtins(opes_smtp_config *c)
 static void config_init(opes_smtp_config *c)
 {
     memset(c, 0, sizeof *c);
-    memcpy(c->limits, limit_default, sizeof c->limits);
+    memcpy(c->limits, opes__limit_default, sizeof c->limits);
     register_builtins(c);
 }
 
@@ -262,7 +215,7 @@ size_t opes_smtp_config_limit(const opes_smtp_config *cfg, int limit)
 {
     if (limit < 0 || limit >= OPES_LIMIT__COUNT)
         return 0;
-    return cfg ? cfg->limits[limit] : limit_default[limit];
+    return cfg ? cfg->limits[limit] : opes__limit_default[limit];
 }
 
 /* see opes/smtp_config.h */
@@ -279,7 +232,7 @@ size_t opes_smtp_config_line_limit(const opes_smtp_config *cfg, int verb)
     const opes_smtp_config *c = cfg;
     size_t lim;
     if (!c)
-        return limit_default[OPES_LIMIT_COMMAND_LINE];
+        return opes__limit_default[OPES_LIMIT_COMMAND_LINE];
     lim = c->limits[OPES_LIMIT_COMMAND_LINE];
     if (verb != OPES_VERB_MAIL && verb != OPES_VERB_RCPT)
         return lim;
