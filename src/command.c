@@ -119,12 +119,16 @@ static void scan_word(const char *p, size_t n, int at_end, struct word *w)
 
 /* ---- line limits --------------------------------------------------------- */
 
-/* opes_smtp_config_offers for an upper-case literal: its key folds to a
- * constant. */
-static inline int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
+/* opes_smtp_config_offers for an upper-case literal of at most 8 bytes,
+ * its key given as a constant. */
+static int offers(const opes_smtp_config *cfg, uint64_t key, const char *kw, size_t n)
 {
-    return opes__config_offers(cfg, opes__key8(kw, n), kw, n);
+    return opes__config_offers(cfg, key, kw, n);
 }
+#define KW_AUTH OPES__KEY('A', 'U', 'T', 'H', 0, 0, 0, 0)
+#define KW_SMTPUTF8 OPES__KEY('S', 'M', 'T', 'P', 'U', 'T', 'F', '8')
+#define KW_STARTTLS OPES__KEY('S', 'T', 'A', 'R', 'T', 'T', 'L', 'S')
+#define KW_CHUNKING OPES__KEY('C', 'H', 'U', 'N', 'K', 'I', 'N', 'G')
 
 /* The limit of a verb's line incl. its terminator. AUTH, when offered,
  * gets OPES_LIMIT_AUTH_LINE (RFC 4954 4: 12288 octets for the base64 of
@@ -133,7 +137,7 @@ static inline int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
 static size_t verb_limit(const opes_smtp_config *cfg, int verb)
 {
     size_t base = opes_smtp_config_line_limit(cfg, verb);
-    if (verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4)) {
+    if (verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4)) {
         size_t a = opes__cfg_limit(cfg, OPES_LIMIT_AUTH_LINE);
         return a > base ? a : base;
     }
@@ -612,7 +616,7 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
      * command (RFC 6531 3.4), which comes after the path: parse the path
      * permissively when the extension is offered and check after the
      * parameters. RCPT: the transaction's setting (RFC 6531 3.3). */
-    utf8 = is_mail ? offers(x->cfg, "SMTPUTF8", 8) : opes__cfg_utf8(x->cfg);
+    utf8 = is_mail ? offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8) : opes__cfg_utf8(x->cfg);
     st = opes_path_parse(x->cfg, is_mail ? OPES_PATH_REVERSE : OPES_PATH_FORWARD, utf8, p,
                          (size_t)(end - p), &cmd->path, &pused, &pnotes);
     if (st != OPES_OK) {
@@ -661,7 +665,7 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    maybe_utf8 = opes__cfg_utf8(x->cfg) || offers(x->cfg, "SMTPUTF8", 8);
+    maybe_utf8 = opes__cfg_utf8(x->cfg) || offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8);
     st = check_vrfy(a, n, &slen, &first8, &word, &lower, &err);
     if (st != OPES_OK) {
         if (err < n && (unsigned char)a[err] >= 0x80 && !maybe_utf8 &&
@@ -673,7 +677,7 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
         /* the SMTPUTF8 word is a parameter of the extension (RFC 6531
          * 3.7.4.2): 504 "Command parameter not implemented" when not
          * offered (RFC 5321 4.2.3) */
-        if (!offers(x->cfg, "SMTPUTF8", 8))
+        if (!offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8))
             return fail(x, OPES_EPARAM_UNKNOWN, off_of(x, a + slen + 1), 504, "5.5.4");
         cmd->smtputf8 = 1;
         if (lower)
@@ -979,7 +983,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
                 cmd->verb_text.len = w.len;
             }
             return too_long(cmd, buf, len, w2, bare_lf, lim,
-                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
+                            w.verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4), used);
         }
     }
     line_len = eol + 1;
@@ -994,7 +998,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         lim = verb_limit(cfg, w.verb);
         if (line_len > lim)
             return too_long(cmd, buf, len, eol, bare_lf, lim,
-                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
+                            w.verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4), used);
     }
     if (cend == eol) /* only reachable with OPES_LENIENT_BARE_LF */
         cmd->notes |= OPES_NOTE_BARE_LF;
@@ -1056,7 +1060,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         break;
     case OPES_VERB_STARTTLS:
         /* RFC 3207 4: "STARTTLS with no parameters"; 501 otherwise */
-        if (!offers(cfg, "STARTTLS", 8)) {
+        if (!offers(cfg, KW_STARTTLS, "STARTTLS", 8)) {
             st = fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
             break;
         }
@@ -1080,11 +1084,11 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         break;
     case OPES_VERB_BDAT:
         /* RFC 5321 4.2.4: 502 for a command recognized but not available */
-        st = offers(cfg, "CHUNKING", 8) ? do_bdat(&x, arg, alen)
+        st = offers(cfg, KW_CHUNKING, "CHUNKING", 8) ? do_bdat(&x, arg, alen)
                                         : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     case OPES_VERB_AUTH:
-        st = offers(cfg, "AUTH", 4) ? do_auth(&x, arg, alen)
+        st = offers(cfg, KW_AUTH, "AUTH", 4) ? do_auth(&x, arg, alen)
                                     : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     default:

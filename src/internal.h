@@ -135,12 +135,18 @@ int opes__ieq2(const char *a, size_t an, const char *b, size_t bn);
  * or one integer compare replaces a string compare (smtp-proto's dispatch). */
 static inline uint64_t opes__key8(const char *p, size_t n)
 {
-    uint64_t k = 0;
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t k = 0, t, lower;
     if (n > 8)
         n = 8;
     for (size_t i = 0; i < n; i++)
-        k |= (uint64_t)opes__upper((unsigned char)p[i]) << (8 * i);
-    return k;
+        k |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    /* opes__upper on all eight bytes at once: a byte is flagged when it is
+     * under 0x80 (~k) and, its low seven bits t plus 0x1F / 0x05 carrying
+     * into bit 7 (never into the next byte), 0x61-0x7A; it loses 0x20 */
+    t = k & (ones * 0x7F);
+    lower = (t + ones * 0x1F) & ~(t + ones * 0x05) & ~k & (ones * 0x80);
+    return k - (lower >> 2);
 }
 #define OPES__K_(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
 /* The key of an upper-case literal of up to 8 bytes, padded with 0. */
