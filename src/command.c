@@ -199,8 +199,7 @@ opes_status opes_line_skip(const opes_smtp_config *cfg, const char *buf, size_t 
     *used = 0;
     if (!buf && len)
         return OPES_EINVAL;
-    *used = skip_len(buf, len, 0, (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0,
-                     &line_len);
+    *used = skip_len(buf, len, 0, (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0, &line_len);
     return line_len ? OPES_OK : OPES_INCOMPLETE;
 }
 
@@ -1085,11 +1084,11 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
     case OPES_VERB_BDAT:
         /* RFC 5321 4.2.4: 502 for a command recognized but not available */
         st = offers(cfg, KW_CHUNKING, "CHUNKING", 8) ? do_bdat(&x, arg, alen)
-                                        : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
+                                                     : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     case OPES_VERB_AUTH:
         st = offers(cfg, KW_AUTH, "AUTH", 4) ? do_auth(&x, arg, alen)
-                                    : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
+                                             : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     default:
         st = fail(&x, OPES_EUNKNOWN_COMMAND, 0, 500, "5.5.1");

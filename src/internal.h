@@ -150,8 +150,8 @@ static inline uint64_t opes__key8(const char *p, size_t n)
 }
 #define OPES__K_(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
 /* The key of an upper-case literal of up to 8 bytes, padded with 0. */
-#define OPES__KEY(a, b, c, d, e, f, g, h)                                                    \
-    (OPES__K_(a, 0) | OPES__K_(b, 1) | OPES__K_(c, 2) | OPES__K_(d, 3) | OPES__K_(e, 4) |       \
+#define OPES__KEY(a, b, c, d, e, f, g, h)                                                          \
+    (OPES__K_(a, 0) | OPES__K_(b, 1) | OPES__K_(c, 2) | OPES__K_(d, 3) | OPES__K_(e, 4) |          \
      OPES__K_(f, 5) | OPES__K_(g, 6) | OPES__K_(h, 7))
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
@@ -162,8 +162,7 @@ int opes__hexval(unsigned char c);
  * scanning, or a constant OPES__KEY): the same answers without recomputing
  * it. opes__config_offers takes a NULL config (0); opes__config_find_param
  * wants a config and a valid where. */
-int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *keyword,
-                        size_t len);
+int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *keyword, size_t len);
 opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where, uint64_t key,
                                     const char *keyword, size_t len, int *value_rule,
                                     const char **ext_keyword);

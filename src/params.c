@@ -571,8 +571,8 @@ static opes_status check_builtin(struct vctx *c, int b, const opes_param *it, st
  * Scan one esmtp-param at p (RFC 5321 4.1.2, RFC 6531 3.3). On success *it
  * holds it and *next points at the SP after it or at end.
  */
-static opes_status scan_param(const char *p, const char *end, struct vctx *c, opes_param *it, uint64_t *key, const char **next, const char **bad,
-                              unsigned *notes)
+static opes_status scan_param(const char *p, const char *end, struct vctx *c, opes_param *it,
+                              uint64_t *key, const char **next, const char **bad, unsigned *notes)
 {
     const char *k = p;
     uint64_t kk = 0;

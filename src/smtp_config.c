@@ -300,8 +300,7 @@ opes_status opes_smtp_config_add_extension(opes_smtp_config *cfg, const char *ke
     e->mail_inc = mail_inc;
     e->rcpt_inc = rcpt_inc;
     /* not there (find_ext said so): its probe ends at an empty slot */
-    cfg->ext_slot[ext_probe(cfg, cfg->ext_key[cfg->n_ext], keyword, n)] =
-        (uint8_t)(cfg->n_ext + 1);
+    cfg->ext_slot[ext_probe(cfg, cfg->ext_key[cfg->n_ext], keyword, n)] = (uint8_t)(cfg->n_ext + 1);
     cfg->n_ext++;
     return OPES_OK;
 }
@@ -475,7 +474,8 @@ opes_status opes__config_find_param(const opes_smtp_config *c, unsigned where, u
 {
     opes_status st = OPES_ENOTFOUND;
     /* A parameter may belong to several extensions (BODY: 8BITMIME and
-     * BINARYMIME); it is accepted when any of them is offered. The entries of this keyword, in registration order */
+     * BINARYMIME); it is accepted when any of them is offered. The entries
+     * of this keyword, in registration order: */
     for (size_t i = c->param_slot[param_probe(c, key, keyword, len)] - 1u; i < c->n_param;
          i = c->param_next[i]) {
         const struct param_entry *p = &c->param[i];

@@ -19,17 +19,17 @@
 #define NO_NEXT 0xFF
 
 struct ext_entry {
-    uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
-    uint16_t ep_off, ep_cap;   /* EHLO params slot in the pool (ep_cap incl. NUL) */
+    uint16_t kw_off, kw_len; /* keyword, NUL-terminated in the pool */
+    uint16_t ep_off, ep_cap; /* EHLO params slot in the pool (ep_cap incl. NUL) */
     uint8_t has_params, offered;
     size_t mail_inc, rcpt_inc;
 };
 
 struct param_entry {
     uint16_t kw_off, kw_len;
-    uint8_t ext;               /* index into ext[] */
-    uint8_t where;             /* OPES_PARAM_* */
-    uint8_t value_rule;        /* OPES_VALUE_* */
+    uint8_t ext;        /* index into ext[] */
+    uint8_t where;      /* OPES_PARAM_* */
+    uint8_t value_rule; /* OPES_VALUE_* */
 };
 
 struct opes_smtp_config {
