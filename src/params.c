@@ -141,7 +141,9 @@ static size_t xtext_offset(const char *src, size_t len, size_t i)
  * strict parse reject. The strict parse stops at the limit, before the rest
  * is checked, so this runs it under a config with OPES_LENIENT_LONG_ADDRESS.
  * That config lives on the stack, only on this rare path (no allocation);
- * should it ever outgrow the room, the strict verdict stands. */
+ * should it ever outgrow the room, the strict verdict stands (the assertion
+ * below makes that a build error instead). */
+_Static_assert(sizeof(struct opes_smtp_config) <= 8192, "mailbox_long: config outgrew its room");
 static opes_status mailbox_long(const char *s, size_t n, int utf8, opes_status strict)
 {
     union {
