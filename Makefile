@@ -158,7 +158,7 @@ REPLAY_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c11 -Iinclude -Isrc -DOPES_HAVE_ZLIB=0
 fuzz-replay: $(patsubst %,build-replay/fuzz_%,$(FUZZ_NAMES))
 	@sh fuzz/replay.sh build-replay $(FUZZ_NAMES)
-build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) src/internal.h
+build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) $(wildcard src/*.h)
 	@mkdir -p build-replay
 	@$(if $(Q),echo "  REPLAY  $@")
 	$(Q)$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC)

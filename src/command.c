@@ -7,6 +7,7 @@
  * 3.3 and 3.7.4.2 (SMTPUTF8). The reply-code table is in opes/command.h.
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 /* ---- verbs --------------------------------------------------------------- */
 
@@ -82,6 +83,21 @@ static void scan_word(const char *p, size_t n, int at_end, struct word *w)
     uint64_t key = 0;
     size_t i = 0;
     int letters = 1;
+    /* Fast path: a four-byte word that is a verb. A byte b has b & 0xDF in
+     * A-Z exactly when b is an ASCII letter, so the masked key equals a
+     * verb's only when all four bytes are letters folding to it; a letter
+     * is lower case exactly when it has the 0x20 bit. */
+    if (n >= 4 && (n == 4 ? at_end : (p[4] == ' ' || p[4] == '\t'))) {
+        uint64_t v = K_(p[0], 0) | K_(p[1], 1) | K_(p[2], 2) | K_(p[3], 3);
+        int verb = verb_from_key(v & 0xDFDFDFDFu);
+        if (verb != OPES_VERB_UNKNOWN) {
+            w->len = 4;
+            w->determined = 1;
+            w->verb = verb;
+            w->lower = (v & 0x20202020u) != 0;
+            return;
+        }
+    }
     w->lower = 0;
     while (i < n && p[i] != ' ' && p[i] != '\t') {
         unsigned char c = (unsigned char)p[i];
@@ -103,10 +119,16 @@ static void scan_word(const char *p, size_t n, int at_end, struct word *w)
 
 /* ---- line limits --------------------------------------------------------- */
 
-static int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
+/* opes_smtp_config_offers for an upper-case literal of at most 8 bytes,
+ * its key given as a constant. */
+static int offers(const opes_smtp_config *cfg, uint64_t key, const char *kw, size_t n)
 {
-    return opes_smtp_config_offers(cfg, kw, n);
+    return opes__config_offers(cfg, key, kw, n);
 }
+#define KW_AUTH OPES__KEY('A', 'U', 'T', 'H', 0, 0, 0, 0)
+#define KW_SMTPUTF8 OPES__KEY('S', 'M', 'T', 'P', 'U', 'T', 'F', '8')
+#define KW_STARTTLS OPES__KEY('S', 'T', 'A', 'R', 'T', 'T', 'L', 'S')
+#define KW_CHUNKING OPES__KEY('C', 'H', 'U', 'N', 'K', 'I', 'N', 'G')
 
 /* The limit of a verb's line incl. its terminator. AUTH, when offered,
  * gets OPES_LIMIT_AUTH_LINE (RFC 4954 4: 12288 octets for the base64 of
@@ -115,8 +137,8 @@ static int offers(const opes_smtp_config *cfg, const char *kw, size_t n)
 static size_t verb_limit(const opes_smtp_config *cfg, int verb)
 {
     size_t base = opes_smtp_config_line_limit(cfg, verb);
-    if (verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4)) {
-        size_t a = opes_smtp_config_limit(cfg, OPES_LIMIT_AUTH_LINE);
+    if (verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4)) {
+        size_t a = opes__cfg_limit(cfg, OPES_LIMIT_AUTH_LINE);
         return a > base ? a : base;
     }
     return base;
@@ -177,8 +199,7 @@ opes_status opes_line_skip(const opes_smtp_config *cfg, const char *buf, size_t 
     *used = 0;
     if (!buf && len)
         return OPES_EINVAL;
-    *used = skip_len(buf, len, 0, (opes_smtp_config_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0,
-                     &line_len);
+    *used = skip_len(buf, len, 0, (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0, &line_len);
     return line_len ? OPES_OK : OPES_INCOMPLETE;
 }
 
@@ -488,7 +509,7 @@ static opes_status do_hello(struct pctx *x, const char *a, size_t n)
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    st = check_domain(a, n, x->lenient, opes_smtp_config_limit(x->cfg, OPES_LIMIT_DOMAIN), &err,
+    st = check_domain(a, n, x->lenient, opes__cfg_limit(x->cfg, OPES_LIMIT_DOMAIN), &err,
                       &x->cmd->notes);
     if (st == OPES_EBAD_CHAR)
         return invalid_char(x, off_of(x, a + err));
@@ -558,13 +579,29 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
 
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    /* "FROM:" / "TO:", case-insensitive (RFC 5321 2.4), no SP before ":" */
-    for (size_t i = 0; i < kwl; i++) {
-        if (i >= n || opes__upper((unsigned char)a[i]) != (unsigned char)kw[i])
-            return fail(x, OPES_ESYNTAX, off_of(x, a + i), 501, "5.5.2");
+    /* "FROM:" / "TO:", case-insensitive (RFC 5321 2.4), no SP before ":".
+     * The letters at once: b & 0xDF is the upper-case letter exactly when
+     * b is that letter in either case, and 0x20 marks the lower case. */
+    {
+        uint64_t v = 0, want = is_mail ? KEY4('F', 'R', 'O', 'M') : K_('T', 0) | K_('O', 1);
+        uint64_t mask = is_mail ? 0xDFDFDFDFu : 0xDFDFu;
+        size_t letters = kwl - 1;
+        if (n >= kwl) {
+            for (size_t i = 0; i < letters; i++)
+                v |= K_(a[i], i);
+        }
+        if (n >= kwl && (v & mask) == want && a[letters] == ':') {
+            if (v & 0x2020202020u)
+                cmd->notes |= OPES_NOTE_CASE;
+        } else {
+            for (size_t i = 0; i < kwl; i++) {
+                if (i >= n || opes__upper((unsigned char)a[i]) != (unsigned char)kw[i])
+                    return fail(x, OPES_ESYNTAX, off_of(x, a + i), 501, "5.5.2");
+            }
+            if (has_lower(a, kwl)) /* not reached: the loop finds the mismatch */
+                cmd->notes |= OPES_NOTE_CASE;
+        }
     }
-    if (has_lower(a, kwl))
-        cmd->notes |= OPES_NOTE_CASE;
     p = a + kwl;
     /* The ABNF has no SP after the colon (RFC 5321 4.1.1.2-3). */
     if (p < end && *p == ' ') {
@@ -578,7 +615,7 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
      * command (RFC 6531 3.4), which comes after the path: parse the path
      * permissively when the extension is offered and check after the
      * parameters. RCPT: the transaction's setting (RFC 6531 3.3). */
-    utf8 = is_mail ? offers(x->cfg, "SMTPUTF8", 8) : opes_smtp_config_utf8(x->cfg);
+    utf8 = is_mail ? offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8) : opes__cfg_utf8(x->cfg);
     st = opes_path_parse(x->cfg, is_mail ? OPES_PATH_REVERSE : OPES_PATH_FORWARD, utf8, p,
                          (size_t)(end - p), &cmd->path, &pused, &pnotes);
     if (st != OPES_OK) {
@@ -627,7 +664,7 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
-    maybe_utf8 = opes_smtp_config_utf8(x->cfg) || offers(x->cfg, "SMTPUTF8", 8);
+    maybe_utf8 = opes__cfg_utf8(x->cfg) || offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8);
     st = check_vrfy(a, n, &slen, &first8, &word, &lower, &err);
     if (st != OPES_OK) {
         if (err < n && (unsigned char)a[err] >= 0x80 && !maybe_utf8 &&
@@ -639,13 +676,13 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
         /* the SMTPUTF8 word is a parameter of the extension (RFC 6531
          * 3.7.4.2): 504 "Command parameter not implemented" when not
          * offered (RFC 5321 4.2.3) */
-        if (!offers(x->cfg, "SMTPUTF8", 8))
+        if (!offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8))
             return fail(x, OPES_EPARAM_UNKNOWN, off_of(x, a + slen + 1), 504, "5.5.4");
         cmd->smtputf8 = 1;
         if (lower)
             cmd->notes |= OPES_NOTE_CASE;
     }
-    if (first8 != SIZE_MAX && !opes_smtp_config_utf8(x->cfg) && !word) {
+    if (first8 != SIZE_MAX && !opes__cfg_utf8(x->cfg) && !word) {
         if (!(x->lenient & OPES_LENIENT_8BIT))
             return invalid_char(x, off_of(x, a + first8));
         cmd->notes |= OPES_NOTE_8BIT;
@@ -768,37 +805,106 @@ static void reset_cmd(opes_command *cmd)
 
 /* Offset of the first control character but HT, or DEL, in p[0..n); n if
  * none. Eight octets at a time: "some byte < 0x20" is (v - 0x20..) & ~v &
- * 0x80.., "some byte == 0x7F" the zero-byte test on v ^ 0x7F..; both exact
- * as to whether such a byte exists. A flagged block (often just an HT) is
- * looked at byte by byte. */
-static size_t first_ctl(const char *p, size_t n)
+ * 0x80.., "some byte == 0x7F" the zero-byte test on v ^ 0x7F... Every such
+ * byte gets its flag; a flag above a flagged byte may be false (a borrow),
+ * the lowest one never is. So a flagged block is looked at byte by byte
+ * from its lowest flag (from its start where the byte order is not known
+ * to be little-endian). The last, partial block is read as the 8 bytes
+ * ending at n, with the flags of bytes already looked at cleared. */
+static uint64_t ctl_flags(const char *p)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-    while (i < n) {
-        if (n - i >= 8) {
-            uint64_t v, d;
-            memcpy(&v, p + i, 8);
-            d = v ^ (ones * 0x7F);
-            if ((((v - ones * 0x20) & ~v) | ((d - ones) & ~d)) & highs) {
-                for (size_t k = i; k < i + 8; k++) {
-                    unsigned char c = (unsigned char)p[k];
-                    if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
-                        return k;
-                }
-            }
-            i += 8;
-            continue;
-        }
-        {
+    uint64_t v, d;
+    memcpy(&v, p, 8);
+    d = v ^ (ones * 0x7F);
+    return (((v - ones * 0x20) & ~v) | ((d - ones) & ~d)) & highs;
+}
+
+static size_t ctl_in_block(const char *p, size_t b, uint64_t flags)
+{
+    size_t k = b;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    k += (size_t)__builtin_ctzll(flags) / 8;
+#else
+    (void)flags;
+#endif
+    for (; k < b + 8; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
+            return k;
+    }
+    return SIZE_MAX;
+}
+
+static size_t first_ctl_swar(const char *p, size_t n)
+{
+    size_t i = 0, k;
+    uint64_t f;
+    if (n < 8) {
+        for (; i < n; i++) {
             unsigned char c = (unsigned char)p[i];
             if (!OPES__IS(c, OPES__C_TEXT) && c < 0x80)
                 return i;
         }
-        i++;
+        return n;
+    }
+    for (; n - i >= 8; i += 8) {
+        f = ctl_flags(p + i);
+        if (f && (k = ctl_in_block(p, i, f)) != SIZE_MAX)
+            return k;
+    }
+    if (i < n) {
+        /* bytes n-8 .. i-1 were looked at: clear their flags */
+        f = ctl_flags(p + n - 8);
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        f &= ~(uint64_t)0 << (8 * (8 - (n - i)));
+#endif
+        if (f && (k = ctl_in_block(p, n - 8, f)) != SIZE_MAX)
+            return k;
     }
     return n;
 }
+
+#if OPES__SSE2
+/* The same with SSE2, sixteen octets at a time and exact per byte (no
+ * borrows): a byte is flagged when it is 0x00-0x1F (unsigned max with 0x1F
+ * is 0x1F) but not HT, or 0x7F. The last, partial block is the 16 bytes
+ * ending at n, its flags for bytes already looked at cleared; inputs under
+ * 16 bytes go the SWAR way. */
+static unsigned ctl_flags16(const char *p)
+{
+    const __m128i c1f = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+    const __m128i ht = _mm_set1_epi8(0x09);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);
+    m = _mm_andnot_si128(_mm_cmpeq_epi8(v, ht), _mm_or_si128(m, _mm_cmpeq_epi8(v, del)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+static size_t first_ctl(const char *p, size_t n)
+{
+    size_t i = 0;
+    unsigned bits;
+    if (n < 16)
+        return first_ctl_swar(p, n);
+    for (; n - i >= 16; i += 16) {
+        bits = ctl_flags16(p + i);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+    if (i < n) {
+        bits = ctl_flags16(p + n - 16) & (0xFFFFu << (16 - (n - i)));
+        if (bits)
+            return n - 16 + (size_t)__builtin_ctz(bits);
+    }
+    return n;
+}
+#else
+static size_t first_ctl(const char *p, size_t n)
+{
+    return first_ctl_swar(p, n);
+}
+#endif
 
 static opes_status too_long(opes_command *cmd, const char *buf, size_t len, size_t from,
                             int bare_lf, size_t limit, int auth, size_t *used)
@@ -824,17 +930,18 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
     struct word w;
     unsigned lenient;
     int bare_lf;
-    size_t base, lim, eol, line_len, cend, window;
+    size_t base, lim, eol, line_len, cend, window, ctl;
     const char *arg;
     size_t alen;
     opes_status st;
+    int clean;
 
     if (used)
         *used = 0;
     if (!cmd || !used || (!buf && len))
         return OPES_EINVAL;
     reset_cmd(cmd);
-    lenient = opes_smtp_config_lenient(cfg);
+    lenient = opes__cfg_lenient(cfg);
     bare_lf = (lenient & OPES_LENIENT_BARE_LF) != 0;
 
     /* Find the line end. Every verb's limit is at least the plain command
@@ -842,9 +949,22 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
      * the largest limit of any verb applies until the verb is known, then
      * the verb's own (RFC 5321 4.5.3.1.4: a shorter line is never too
      * long). */
-    base = opes_smtp_config_limit(cfg, OPES_LIMIT_COMMAND_LINE);
+    base = opes__cfg_limit(cfg, OPES_LIMIT_COMMAND_LINE);
     window = len < base ? len : base;
-    if (!find_eol(buf, 0, window, bare_lf, &eol)) {
+    /* One pass for the usual line: the first control character (HT aside)
+     * or DEL in the window; when it is the CR of a CRLF (or, with
+     * OPES_LENIENT_BARE_LF, an LF), that is the line end find_eol would
+     * find, and the line holds no control before it. Anything else takes
+     * the general path below. */
+    ctl = first_ctl(buf, window);
+    clean = 0;
+    if (ctl < window && buf[ctl] == '\r' && ctl + 1 < window && buf[ctl + 1] == '\n') {
+        eol = ctl + 1;
+        clean = 1;
+    } else if (ctl < window && buf[ctl] == '\n' && bare_lf) {
+        eol = ctl;
+        clean = 1;
+    } else if (!find_eol(buf, 0, window, bare_lf, &eol)) {
         size_t maxlim = max_limit(cfg);
         size_t w2 = len < maxlim ? len : maxlim;
         if (!find_eol(buf, window, w2, bare_lf, &eol)) {
@@ -862,7 +982,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
                 cmd->verb_text.len = w.len;
             }
             return too_long(cmd, buf, len, w2, bare_lf, lim,
-                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
+                            w.verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4), used);
         }
     }
     line_len = eol + 1;
@@ -877,7 +997,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         lim = verb_limit(cfg, w.verb);
         if (line_len > lim)
             return too_long(cmd, buf, len, eol, bare_lf, lim,
-                            w.verb == OPES_VERB_AUTH && offers(cfg, "AUTH", 4), used);
+                            w.verb == OPES_VERB_AUTH && offers(cfg, KW_AUTH, "AUTH", 4), used);
     }
     if (cend == eol) /* only reachable with OPES_LENIENT_BARE_LF */
         cmd->notes |= OPES_NOTE_BARE_LF;
@@ -889,7 +1009,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
 
     /* Characters: a CR or LF inside the line is never a line end (RFC 5321
      * 2.3.8) and, like NUL and the other controls, breaks the line: 500. */
-    {
+    if (!clean) {
         size_t i = first_ctl(buf, cend);
         if (i < cend) {
             if (buf[i] == '\r')
@@ -939,7 +1059,7 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         break;
     case OPES_VERB_STARTTLS:
         /* RFC 3207 4: "STARTTLS with no parameters"; 501 otherwise */
-        if (!offers(cfg, "STARTTLS", 8)) {
+        if (!offers(cfg, KW_STARTTLS, "STARTTLS", 8)) {
             st = fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
             break;
         }
@@ -963,12 +1083,12 @@ opes_status opes_command_parse(const opes_smtp_config *cfg, const char *buf, siz
         break;
     case OPES_VERB_BDAT:
         /* RFC 5321 4.2.4: 502 for a command recognized but not available */
-        st = offers(cfg, "CHUNKING", 8) ? do_bdat(&x, arg, alen)
-                                        : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
+        st = offers(cfg, KW_CHUNKING, "CHUNKING", 8) ? do_bdat(&x, arg, alen)
+                                                     : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     case OPES_VERB_AUTH:
-        st = offers(cfg, "AUTH", 4) ? do_auth(&x, arg, alen)
-                                    : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
+        st = offers(cfg, KW_AUTH, "AUTH", 4) ? do_auth(&x, arg, alen)
+                                             : fail(&x, OPES_ENOT_OFFERED, 0, 502, "5.5.1");
         break;
     default:
         st = fail(&x, OPES_EUNKNOWN_COMMAND, 0, 500, "5.5.1");
@@ -992,8 +1112,8 @@ opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const char *buf, s
     if (!out || !used || (!buf && len))
         return OPES_EINVAL;
     memset(out, 0, sizeof *out);
-    bare_lf = (opes_smtp_config_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0;
-    lim = opes_smtp_config_limit(cfg, OPES_LIMIT_AUTH_LINE);
+    bare_lf = (opes__cfg_lenient(cfg) & OPES_LENIENT_BARE_LF) != 0;
+    lim = opes__cfg_limit(cfg, OPES_LIMIT_AUTH_LINE);
     if (!find_eol(buf, 0, len < lim ? len : lim, bare_lf, &eol)) {
         if (len < lim)
             return OPES_INCOMPLETE;

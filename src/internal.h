@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define OPES__SSE2 1
+#else
+#define OPES__SSE2 0
+#endif
 
 /* ---- output writer: every builder writes through this ------------------
  * Caller buffer in, bytes needed out (snprintf-style). The size query
@@ -58,6 +64,60 @@ extern const uint16_t opes__ctab[256];
 #define OPES__IS(c, cls) ((opes__ctab[(unsigned char)(c)] & (cls)) != 0)
 #define OPES__IS_LDH(c) (OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c) == '-')
 
+/* The end of the run of class members starting at b[i], in b[0..len)
+ * (i <= len): the first index >= i whose byte is not in the class, or len.
+ * Classes: OPES__SPAN_LETDIG (ALPHA / DIGIT), OPES__SPAN_EVALUE (RFC 5321
+ * esmtp-value chars, %d33-60 / %d62-126) and OPES__SPAN_XCHAR (RFC 3461 4
+ * xchar, %d33-42 / %d44-60 / %d62-126). With SSE2, sixteen bytes at a
+ * time; a run that reaches the last 16 bytes of b is finished with the 16
+ * bytes ending at len (the flags of bytes before i cleared), so nothing
+ * outside b[0..len) is read. Otherwise, and without SSE2, byte by byte. */
+enum { OPES__SPAN_LETDIG, OPES__SPAN_EVALUE, OPES__SPAN_XCHAR };
+#if OPES__SSE2
+static inline unsigned opes__span_flags16(const unsigned char *p, int cls)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), in;
+    if (cls == OPES__SPAN_LETDIG) {
+        /* (v | 0x20) - 'a' <= 25 (unsigned), or v - '0' <= 9 */
+        __m128i a = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        in = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(a, _mm_set1_epi8(25)), a),
+                          _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    } else {
+        /* v - 33 <= 93 (unsigned), and v != '=' (and, for xchar, != '+') */
+        __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(33));
+        __m128i out = _mm_cmpeq_epi8(v, _mm_set1_epi8('='));
+        if (cls == OPES__SPAN_XCHAR)
+            out = _mm_or_si128(out, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+        in = _mm_andnot_si128(out, _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(93)), t));
+    }
+    return (unsigned)_mm_movemask_epi8(in) ^ 0xFFFFu; /* the bytes not in */
+}
+#endif
+static inline size_t opes__span(const unsigned char *b, size_t i, size_t len, int cls)
+{
+    unsigned cmask = cls == OPES__SPAN_LETDIG   ? OPES__C_ALPHA | OPES__C_DIGIT
+                     : cls == OPES__SPAN_EVALUE ? OPES__C_EVALUE
+                                                : OPES__C_XCHAR;
+#if OPES__SSE2
+    if (len >= 16) {
+        unsigned f;
+        for (; len - i >= 16; i += 16) {
+            f = opes__span_flags16(b + i, cls);
+            if (f)
+                return i + (size_t)__builtin_ctz(f);
+        }
+        if (i == len)
+            return len;
+        f = opes__span_flags16(b + len - 16, cls) & (0xFFFFu << (16 - (len - i)));
+        return f ? len - 16 + (size_t)__builtin_ctz(f) : len;
+    }
+#endif
+    while (i < len && (opes__ctab[b[i]] & cmask))
+        i++;
+    return i;
+}
+
 /* ASCII case folding, locale-free. */
 static inline unsigned char opes__upper(unsigned char c)
 {
@@ -68,6 +128,31 @@ static inline unsigned char opes__upper(unsigned char c)
 int opes__ieq(const char *p, size_t n, const char *upper_lit);
 /* Case-insensitive equality of two byte ranges (ASCII folding only). */
 int opes__ieq2(const char *a, size_t an, const char *b, size_t bn);
+/* Keywords packed into a uint64_t: up to the first 8 bytes, ASCII
+ * upper-cased (opes__upper), first byte lowest, zero-padded. Two ranges of
+ * the same length n <= 8 are equal under opes__ieq2 exactly when their keys
+ * are equal; longer ranges need their bytes past 8 compared too. A switch
+ * or one integer compare replaces a string compare (smtp-proto's dispatch). */
+static inline uint64_t opes__key8(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t k = 0, t, lower;
+    if (n > 8)
+        n = 8;
+    for (size_t i = 0; i < n; i++)
+        k |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    /* opes__upper on all eight bytes at once: a byte is flagged when it is
+     * under 0x80 (~k) and, its low seven bits t plus 0x1F / 0x05 carrying
+     * into bit 7 (never into the next byte), 0x61-0x7A; it loses 0x20 */
+    t = k & (ones * 0x7F);
+    lower = (t + ones * 0x1F) & ~(t + ones * 0x05) & ~k & (ones * 0x80);
+    return k - (lower >> 2);
+}
+#define OPES__K_(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
+/* The key of an upper-case literal of up to 8 bytes, padded with 0. */
+#define OPES__KEY(a, b, c, d, e, f, g, h)                                                          \
+    (OPES__K_(a, 0) | OPES__K_(b, 1) | OPES__K_(c, 2) | OPES__K_(d, 3) | OPES__K_(e, 4) |          \
+     OPES__K_(f, 5) | OPES__K_(g, 6) | OPES__K_(h, 7))
 /* Value of a hex digit, or -1. */
 int opes__hexval(unsigned char c);
 
@@ -89,6 +174,26 @@ size_t opes__digits_u64(const char *p, size_t n, uint64_t *v, int *overflow);
  * any_case, lower-case letters too (the AUTH command matches mechanisms
  * case-insensitively, RFC 4954 8). */
 int opes__sasl_char(unsigned char c, int any_case);
+
+/* ---- config lookups (smtp_config.c) ---------------------------------------
+ * opes_smtp_config_offers and opes_smtp_config_find_param for a keyword
+ * whose opes__key8 the caller already has (a parser that built it while
+ * scanning, or a constant OPES__KEY): the same answers without recomputing
+ * it. opes__config_offers takes a NULL config (0); opes__config_find_param
+ * wants a config and a valid where. */
+int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *keyword, size_t len);
+opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where, uint64_t key,
+                                    const char *keyword, size_t len, int *value_rule,
+                                    const char **ext_keyword);
+
+/* ---- xtext (xtext.c) ----------------------------------------------------
+ * The check of opes_xtext_validate (same status, *err and *notes), which
+ * also gives the number of octets the xtext decodes to (*out_len) and the
+ * offset of the first hexchar that decodes to an octet that is not
+ * printable US-ASCII (32-126, HT; RFC 3461 4.2, 4.4), SIZE_MAX if none:
+ * what the ENVID and ORCPT checks need, in one pass and without decoding. */
+opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
+                              unsigned *notes, size_t *out_len, size_t *nonprint);
 
 /* ---- UTF-8 ---------------------------------------------------------------
  * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if

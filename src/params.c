@@ -10,6 +10,7 @@
  * without a config: "loose", as the most lenient config would judge).
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 /* RFC 3461 4.4: "The ENVID parameter MAY be up to 100 characters in length." */
 #define ENVID_MAX 100
@@ -35,40 +36,82 @@ enum builtin {
     B_BY
 };
 
-static const struct {
-    const char *keyword; /* upper case, for opes__ieq */
-    int id;
-} builtin_table[] = {
-    {"SIZE", B_SIZE},
-    {"BODY", B_BODY},
-    {"RET", B_RET},
-    {"ENVID", B_ENVID},
-    {"NOTIFY", B_NOTIFY},
-    {"ORCPT", B_ORCPT},
-    {"SMTPUTF8", B_SMTPUTF8},
-    {"REQUIRETLS", B_REQUIRETLS},
-    {"AUTH", B_AUTH},
-    {"MT-PRIORITY", B_MT_PRIORITY},
-    {"BY", B_BY},
-};
+/* The built-in parameter named kw[0..n), whose opes__key8 is key: one
+ * switch on the key (the length tells "SIZE" from "SIZE\0"); the two
+ * keywords longer than 8 bytes compare their tails. */
+static int builtin_of_key(uint64_t key, const char *kw, size_t n)
+{
+    switch (key) {
+    case OPES__KEY('S', 'I', 'Z', 'E', 0, 0, 0, 0):
+        return n == 4 ? B_SIZE : B_OTHER;
+    case OPES__KEY('B', 'O', 'D', 'Y', 0, 0, 0, 0):
+        return n == 4 ? B_BODY : B_OTHER;
+    case OPES__KEY('R', 'E', 'T', 0, 0, 0, 0, 0):
+        return n == 3 ? B_RET : B_OTHER;
+    case OPES__KEY('E', 'N', 'V', 'I', 'D', 0, 0, 0):
+        return n == 5 ? B_ENVID : B_OTHER;
+    case OPES__KEY('N', 'O', 'T', 'I', 'F', 'Y', 0, 0):
+        return n == 6 ? B_NOTIFY : B_OTHER;
+    case OPES__KEY('O', 'R', 'C', 'P', 'T', 0, 0, 0):
+        return n == 5 ? B_ORCPT : B_OTHER;
+    case OPES__KEY('S', 'M', 'T', 'P', 'U', 'T', 'F', '8'):
+        return n == 8 ? B_SMTPUTF8 : B_OTHER;
+    case OPES__KEY('R', 'E', 'Q', 'U', 'I', 'R', 'E', 'T'):
+        return n == 10 && opes__ieq(kw + 8, 2, "LS") ? B_REQUIRETLS : B_OTHER;
+    case OPES__KEY('A', 'U', 'T', 'H', 0, 0, 0, 0):
+        return n == 4 ? B_AUTH : B_OTHER;
+    case OPES__KEY('M', 'T', '-', 'P', 'R', 'I', 'O', 'R'):
+        return n == 11 && opes__ieq(kw + 8, 3, "ITY") ? B_MT_PRIORITY : B_OTHER;
+    case OPES__KEY('B', 'Y', 0, 0, 0, 0, 0, 0):
+        return n == 2 ? B_BY : B_OTHER;
+    default:
+        return B_OTHER;
+    }
+}
 
 static int builtin_of(const char *kw, size_t n)
 {
-    for (size_t i = 0; i < sizeof builtin_table / sizeof builtin_table[0]; i++) {
-        if (opes__ieq(kw, n, builtin_table[i].keyword))
-            return builtin_table[i].id;
-    }
-    return B_OTHER;
+    return builtin_of_key(opes__key8(kw, n), kw, n);
 }
 
 /* How a value is judged. */
 struct vctx {
     const opes_smtp_config *cfg; /* for mailbox checks (NULL when loose) */
     unsigned lenient;            /* OPES_LENIENT_* in force */
-    int utf8;                    /* SMTPUTF8 in effect for the command */
+    int utf8;                    /* SMTPUTF8 in effect for the command; -1: not known
+                                    yet, read it through vctx_utf8() */
     int loose;                   /* accessor / builder: the most lenient config */
     unsigned notes;              /* out: OPES_NOTE_* of what was tolerated */
+    const char *buf;             /* the parameters of a MAIL command (for utf8 -1) */
+    size_t len;
 };
+
+/* RFC 6531 3.4: a MAIL command with the SMTPUTF8 parameter (when the
+ * extension is offered) is an SMTPUTF8 transaction; its own values may then
+ * hold UTF-8 wherever the parameter stands in the list. */
+static int mail_has_smtputf8(const opes_smtp_config *cfg, const char *buf, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && buf[i] != ' ')
+            continue;
+        if (i - start == 8 && opes__ieq(buf + start, 8, "SMTPUTF8"))
+            return opes_smtp_config_find_param(cfg, OPES_PARAM_MAIL, "SMTPUTF8", 8, NULL, NULL) ==
+                   OPES_OK;
+        start = i + 1;
+    }
+    return 0;
+}
+
+/* Whether SMTPUTF8 is in effect for the command. For MAIL it depends on
+ * the whole parameter list; it is only looked for when a check first needs
+ * it (a non-ASCII byte, an AUTH or UTF-8 ORCPT address): most lines never do. */
+static int vctx_utf8(struct vctx *c)
+{
+    if (c->utf8 < 0)
+        c->utf8 = mail_has_smtputf8(c->cfg, c->buf, c->len);
+    return c->utf8;
+}
 
 /* The typed value of a built-in parameter. */
 struct bval {
@@ -82,13 +125,6 @@ struct bval {
 static int is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
-}
-
-/* RFC 3461 4.2, 4.4: "printable (graphic and white space) characters from
- * the US-ASCII repertoire": %d32-126 and HT. */
-static int is_printable(unsigned char c)
-{
-    return (c >= 32 && c <= 126) || c == '\t';
 }
 
 /* Offset in the xtext src of the first byte encoding decoded octet i
@@ -147,7 +183,9 @@ static opes_status v_size(opes_str v, uint64_t *out, size_t *off)
             return OPES_EPARAM_VALUE;
         }
         unsigned d = (unsigned)(ch - '0');
-        if (n > (UINT64_MAX - d) / 10)
+        /* up to 19 digits cannot overflow (10^19 - 1 < UINT64_MAX): skip
+         * the division until then */
+        if (i >= 19 && n > (UINT64_MAX - d) / 10)
             overflow = 1;
         else
             n = n * 10 + d;
@@ -164,11 +202,13 @@ static opes_status v_size(opes_str v, uint64_t *out, size_t *off)
  * "BINARYMIME". Keywords and values are case-insensitive (RFC 1869 4.1). */
 static opes_status v_body(opes_str v, int *out, size_t *off)
 {
-    if (opes__ieq(v.ptr, v.len, "7BIT"))
+    uint64_t k = opes__key8(v.ptr, v.len);
+    if (v.len == 4 && k == OPES__KEY('7', 'B', 'I', 'T', 0, 0, 0, 0))
         *out = OPES_BODY_7BIT;
-    else if (opes__ieq(v.ptr, v.len, "8BITMIME"))
+    else if (v.len == 8 && k == OPES__KEY('8', 'B', 'I', 'T', 'M', 'I', 'M', 'E'))
         *out = OPES_BODY_8BITMIME;
-    else if (opes__ieq(v.ptr, v.len, "BINARYMIME"))
+    else if (v.len == 10 && k == OPES__KEY('B', 'I', 'N', 'A', 'R', 'Y', 'M', 'I') &&
+             opes__ieq(v.ptr + 8, 2, "ME"))
         *out = OPES_BODY_BINARYMIME;
     else {
         *off = 0;
@@ -180,9 +220,10 @@ static opes_status v_body(opes_str v, int *out, size_t *off)
 /* RFC 3461 4.3: "FULL" / "HDRS", case-insensitive. */
 static opes_status v_ret(opes_str v, int *out, size_t *off)
 {
-    if (opes__ieq(v.ptr, v.len, "FULL"))
+    uint64_t k = opes__key8(v.ptr, v.len);
+    if (v.len == 4 && k == OPES__KEY('F', 'U', 'L', 'L', 0, 0, 0, 0))
         *out = OPES_RET_FULL;
-    else if (opes__ieq(v.ptr, v.len, "HDRS"))
+    else if (v.len == 4 && k == OPES__KEY('H', 'D', 'R', 'S', 0, 0, 0, 0))
         *out = OPES_RET_HDRS;
     else {
         *off = 0;
@@ -191,33 +232,27 @@ static opes_status v_ret(opes_str v, int *out, size_t *off)
     return OPES_OK;
 }
 
-/* xtext (RFC 3461 4) whose decoded octets are printable US-ASCII. */
-static opes_status printable_xtext(struct vctx *c, opes_str v, char *buf, size_t cap,
-                                   size_t *decoded, size_t *off)
+/* xtext (RFC 3461 4) whose decoded octets are printable US-ASCII and at
+ * most cap. The verdicts, in this order: bad xtext anywhere, more than cap
+ * octets (at the first octet over), the first octet not printable. One
+ * pass over v, nothing decoded. */
+static opes_status printable_xtext(struct vctx *c, opes_str v, size_t cap, size_t *off)
 {
     unsigned notes = 0;
-    size_t n = 0;
+    size_t n = 0, nonprint = SIZE_MAX;
     unsigned xl = c->lenient & OPES_LENIENT_XTEXT_CASE;
-    opes_status st = opes_xtext_validate(v.ptr, v.len, xl, off, &notes);
+    opes_status st = opes__xtext_check(v.ptr, v.len, xl, off, &notes, &n, &nonprint);
     if (st != OPES_OK)
         return OPES_EBAD_XTEXT;
-    st = opes_xtext_decode(buf, cap, &n, v.ptr, v.len, xl);
-    if (st == OPES_ENOSPC) {
+    if (n > cap) {
         *off = xtext_offset(v.ptr, v.len, cap); /* the first octet over */
         return OPES_EPARAM_TOO_LONG;
     }
-    if (st != OPES_OK) {
-        *off = 0;
-        return OPES_EBAD_XTEXT;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!is_printable((unsigned char)buf[i])) {
-            *off = xtext_offset(v.ptr, v.len, i);
-            return OPES_EPARAM_VALUE;
-        }
+    if (nonprint != SIZE_MAX) {
+        *off = nonprint;
+        return OPES_EPARAM_VALUE;
     }
     c->notes |= notes;
-    *decoded = n;
     return OPES_OK;
 }
 
@@ -225,9 +260,7 @@ static opes_status printable_xtext(struct vctx *c, opes_str v, char *buf, size_t
  * characters in length"; printable US-ASCII before encoding. */
 static opes_status v_envid(struct vctx *c, opes_str v, size_t *off)
 {
-    char buf[ENVID_MAX];
-    size_t n;
-    return printable_xtext(c, v, buf, sizeof buf, &n, off);
+    return printable_xtext(c, v, ENVID_MAX, off);
 }
 
 /* RFC 3461 4.1: notify-esmtp-value = "NEVER" / 1#notify-list-element;
@@ -243,15 +276,15 @@ static opes_status v_notify(opes_str v, unsigned *out, size_t *off)
         unsigned bit;
         while (i < v.len && v.ptr[i] != ',')
             i++;
-        const char *e = v.ptr + start;
         size_t n = i - start;
-        if (opes__ieq(e, n, "NEVER"))
+        uint64_t k = n <= 8 ? opes__key8(v.ptr + start, n) : 0;
+        if (n == 5 && k == OPES__KEY('N', 'E', 'V', 'E', 'R', 0, 0, 0))
             bit = OPES_NOTIFY_NEVER;
-        else if (opes__ieq(e, n, "SUCCESS"))
+        else if (n == 7 && k == OPES__KEY('S', 'U', 'C', 'C', 'E', 'S', 'S', 0))
             bit = OPES_NOTIFY_SUCCESS;
-        else if (opes__ieq(e, n, "FAILURE"))
+        else if (n == 7 && k == OPES__KEY('F', 'A', 'I', 'L', 'U', 'R', 'E', 0))
             bit = OPES_NOTIFY_FAILURE;
-        else if (opes__ieq(e, n, "DELAY"))
+        else if (n == 5 && k == OPES__KEY('D', 'E', 'L', 'A', 'Y', 0, 0, 0))
             bit = OPES_NOTIFY_DELAY;
         else {
             *off = start;
@@ -279,7 +312,7 @@ static opes_status orcpt_utf8(struct vctx *c, opes_str a, size_t *off)
     size_t n = 0, o = 0;
     opes_status st =
         opes_utf8addr_decode(buf, sizeof buf, &n, a.ptr, a.len, OPES_UTF8ADDR_XTEXT, &o);
-    if (st != OPES_OK && (c->utf8 || c->loose)) {
+    if (st != OPES_OK && (c->loose || vctx_utf8(c))) {
         size_t o2 = 0;
         opes_status st2 =
             opes_utf8addr_decode(buf, sizeof buf, &n, a.ptr, a.len, OPES_UTF8ADDR_UNITEXT, &o2);
@@ -335,9 +368,7 @@ static opes_status v_orcpt(struct vctx *c, size_t kw_len, opes_str v, struct bva
     if (opes__ieq(v.ptr, i, "UTF-8")) {
         st = orcpt_utf8(c, a, off);
     } else {
-        char buf[ORCPT_MAX];
-        size_t n;
-        st = printable_xtext(c, a, buf, sizeof buf, &n, off);
+        st = printable_xtext(c, a, ORCPT_MAX, off);
     }
     if (st != OPES_OK)
         *off += i + 1;
@@ -364,7 +395,7 @@ static opes_status v_auth(struct vctx *c, opes_str v, size_t *off)
         return OPES_EBAD_XTEXT;
     }
     if (!(n == 2 && buf[0] == '<' && buf[1] == '>') &&
-        mailbox_check(c, buf, n, c->utf8) != OPES_OK) {
+        mailbox_check(c, buf, n, vctx_utf8(c)) != OPES_OK) {
         *off = 0;
         return OPES_EPARAM_VALUE;
     }
@@ -526,41 +557,35 @@ static opes_status check_builtin(struct vctx *c, int b, const opes_param *it, st
 /* ---- parser -----------------------------------------------------------------
  */
 
-/* RFC 6531 3.4: a MAIL command with the SMTPUTF8 parameter (when the
- * extension is offered) is an SMTPUTF8 transaction; its own values may then
- * hold UTF-8 wherever the parameter stands in the list. */
-static int mail_has_smtputf8(const opes_smtp_config *cfg, const char *buf, size_t len)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && buf[i] != ' ')
-            continue;
-        if (opes__ieq(buf + start, i - start, "SMTPUTF8"))
-            return opes_smtp_config_find_param(cfg, OPES_PARAM_MAIL, "SMTPUTF8", 8, NULL, NULL) ==
-                   OPES_OK;
-        start = i + 1;
-    }
-    return 0;
-}
-
 /*
  * Scan one esmtp-param at p (RFC 5321 4.1.2, RFC 6531 3.3). On success *it
  * holds it and *next points at the SP after it or at end.
  */
-static opes_status scan_param(const char *p, const char *end, int utf8, unsigned lenient,
-                              opes_param *it, const char **next, const char **bad, unsigned *notes)
+static opes_status scan_param(const char *p, const char *end, struct vctx *c, opes_param *it,
+                              uint64_t *key, const char **next, const char **bad, unsigned *notes)
 {
     const char *k = p;
+    uint64_t kk = 0;
+    unsigned shift = 0;
     /* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
     if (p == end || !OPES__IS(*p, OPES__C_ALPHA | OPES__C_DIGIT)) {
         *bad = p;
         return OPES_EBAD_PARAM;
     }
+    /* the keyword's opes__key8 is built on the way */
     while (p < end && (OPES__IS_LDH(*p))) {
-        if (*p >= 'a' && *p <= 'z')
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 'a' && ch <= 'z') {
             *notes |= OPES_NOTE_CASE;
+            ch = (unsigned char)(ch - 32);
+        }
+        if (shift < 64) {
+            kk |= (uint64_t)ch << shift;
+            shift += 8;
+        }
         p++;
     }
+    *key = kk;
     it->keyword.ptr = k;
     it->keyword.len = (size_t)(p - k);
     it->value.ptr = NULL;
@@ -569,28 +594,34 @@ static opes_status scan_param(const char *p, const char *end, int utf8, unsigned
     if (p < end && *p == '=') {
         /* esmtp-value = 1*(%d33-60 / %d62-126) ; =/ UTF8-non-ascii */
         const char *v = ++p;
-        while (p < end && *p != ' ') {
-            unsigned char c = (unsigned char)*p;
-            if (OPES__IS(c, OPES__C_EVALUE)) {
-                p++;
-            } else if (c >= 0x80) {
-                size_t n;
-                if (!utf8 && !(lenient & OPES_LENIENT_8BIT)) {
-                    *bad = p;
-                    return OPES_EBAD_UTF8;
-                }
-                n = opes__utf8_seq((const unsigned char *)p, (size_t)(end - p), NULL);
-                if (n < 2) {
-                    *bad = p;
-                    return OPES_EBAD_UTF8;
-                }
-                if (!utf8)
-                    *notes |= OPES_NOTE_8BIT;
-                p += n;
-            } else {
+        for (;;) {
+            unsigned char ch;
+            size_t n;
+            int utf8;
+            /* SP is not an esmtp-value char: the run stops at it */
+            /* (c->buf + c->len is end) */
+            p = c->buf + opes__span((const unsigned char *)c->buf, (size_t)(p - c->buf), c->len,
+                                    OPES__SPAN_EVALUE);
+            if (p == end || *p == ' ')
+                break;
+            ch = (unsigned char)*p;
+            if (ch < 0x80) {
                 *bad = p;
                 return OPES_EBAD_PARAM;
             }
+            utf8 = vctx_utf8(c);
+            if (!utf8 && !(c->lenient & OPES_LENIENT_8BIT)) {
+                *bad = p;
+                return OPES_EBAD_UTF8;
+            }
+            n = opes__utf8_seq((const unsigned char *)p, (size_t)(end - p), NULL);
+            if (n < 2) {
+                *bad = p;
+                return OPES_EBAD_UTF8;
+            }
+            if (!utf8)
+                *notes |= OPES_NOTE_8BIT;
+            p += n;
         }
         if (p == v) {
             *bad = p;
@@ -616,6 +647,7 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     size_t limit;
     struct vctx c;
     opes_status st = OPES_OK;
+    uint64_t keys[OPES_MAX_PARAMS]; /* opes__key8 of each keyword so far */
 
     if (err_offset)
         *err_offset = 0;
@@ -628,24 +660,26 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
     p = bad = buf;
     end = buf + len;
 
-    limit = opes_smtp_config_limit(cfg, OPES_LIMIT_PARAMS);
+    limit = opes__cfg_limit(cfg, OPES_LIMIT_PARAMS);
     if (limit > OPES_MAX_PARAMS)
         limit = OPES_MAX_PARAMS;
     c.cfg = cfg;
-    c.lenient = opes_smtp_config_lenient(cfg);
-    c.utf8 =
-        opes_smtp_config_utf8(cfg) || (verb == OPES_PARAM_MAIL && mail_has_smtputf8(cfg, buf, len));
+    c.lenient = opes__cfg_lenient(cfg);
+    c.utf8 = opes__cfg_utf8(cfg) ? 1 : verb == OPES_PARAM_MAIL ? -1 : 0;
     c.loose = 0;
     c.notes = 0;
+    c.buf = buf;
+    c.len = len;
 
     for (;;) {
         opes_param it;
+        uint64_t key = 0;
         const char *next = end;
         int rule = OPES_VALUE_OPTIONAL, b;
         size_t off = 0;
         struct bval val;
 
-        st = scan_param(p, end, c.utf8, c.lenient, &it, &next, &bad, &out->notes);
+        st = scan_param(p, end, &c, &it, &key, &next, &bad, &out->notes);
         if (st != OPES_OK)
             goto fail;
         if (out->count >= limit) {
@@ -653,22 +687,27 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
             bad = p;
             goto fail;
         }
+        keys[out->count] = key;
         out->item[out->count++] = it;
         bad = p;
         /* RFC 1869 6 / RFC 5321 4.1.2: a parameter at most once (RFC 1870 6
          * "Only one SIZE parameter may be specified in a single MAIL
-         * command", RFC 3461 4.5, RFC 6152 2, RFC 6710 4.1). */
+         * command", RFC 3461 4.5, RFC 6152 2, RFC 6710 4.1). Equal keys and
+         * lengths are equal keywords up to 8 bytes; past that the tails are
+         * compared. */
         for (size_t j = 0; j + 1 < out->count; j++) {
-            if (opes__ieq2(out->item[j].keyword.ptr, out->item[j].keyword.len, it.keyword.ptr,
-                           it.keyword.len)) {
+            const opes_str *kj = &out->item[j].keyword;
+            if (keys[j] == key && kj->len == it.keyword.len &&
+                (kj->len <= 8 ||
+                 opes__ieq2(kj->ptr + 8, kj->len - 8, it.keyword.ptr + 8, it.keyword.len - 8))) {
                 st = OPES_EPARAM_DUPLICATE;
                 goto fail;
             }
         }
         /* RFC 5321 4.1.1.11: parameters not recognised or not implemented,
          * and RFC 5321 2.2.2: not offered in EHLO, get 555. */
-        if (opes_smtp_config_find_param(cfg, verb, it.keyword.ptr, it.keyword.len, &rule, NULL) !=
-            OPES_OK) {
+        if (!cfg || opes__config_find_param(cfg, verb, key, it.keyword.ptr, it.keyword.len, &rule,
+                                            NULL) != OPES_OK) {
             st = OPES_EPARAM_UNKNOWN;
             goto fail;
         }
@@ -682,7 +721,7 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
             bad = p + it.keyword.len;
             goto fail;
         }
-        b = builtin_of(it.keyword.ptr, it.keyword.len);
+        b = builtin_of_key(key, it.keyword.ptr, it.keyword.len);
         if (b != B_OTHER) {
             memset(&val, 0, sizeof val);
             st = check_builtin(&c, b, &it, &val, &off);
@@ -775,6 +814,8 @@ static opes_status get_builtin(const opes_params *params, const char *keyword, i
     c.utf8 = 1;
     c.loose = 1;
     c.notes = 0;
+    c.buf = NULL;
+    c.len = 0;
     memset(val, 0, sizeof *val);
     if (found)
         *found = it;
@@ -986,6 +1027,8 @@ opes_status opes_params_build(char *dst, size_t cap, size_t *len, const opes_par
             c.utf8 = 1;
             c.loose = 1;
             c.notes = 0;
+            c.buf = NULL;
+            c.len = 0;
             st = check_builtin(&c, b, it, &val, &off);
             if (st != OPES_OK)
                 return st;

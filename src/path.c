@@ -8,6 +8,7 @@
  * of the offending byte. Nothing recurses; every loop advances.
  */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
 typedef struct pctx {
     const unsigned char *b;
@@ -82,33 +83,34 @@ static opes_status scan_domain(pctx *c, size_t i, size_t *end)
     size_t len = c->len;
 
     for (;;) {
-        /* one label; i is where it must start */
+        /* one label; i is where it must start. Letters and digits, the
+         * bulk of it, in a run of one class test per byte. */
         size_t start = i;
-        unsigned char last = 0;
-        while (i < len) {
-            unsigned char ch = b[i];
+        for (;;) {
+            unsigned char ch;
+            i = opes__span(b, i, len, OPES__SPAN_LETDIG);
+            if (i >= len)
+                break;
+            ch = b[i];
             if (ch >= 0x80) {
                 size_t k;
                 opes_status st = eight_bit(c, i, &k);
                 if (st != OPES_OK)
                     return st;
                 i += k;
-                last = 0x80;
-            } else if (is_letdig(ch)) {
-                i++;
-                last = ch;
             } else if (ch == '-') {
                 if (i == start)
                     return fail(c, i, OPES_EBAD_DOMAIN); /* leading hyphen */
                 i++;
-                last = ch;
             } else {
                 break;
             }
         }
         if (i == start)
             return unexpected(c, i, OPES_EBAD_DOMAIN); /* empty label */
-        if (last == '-')
+        /* the label's last byte: an ASCII "-" (a UTF-8 sequence never
+         * ends in one) */
+        if (b[i - 1] == '-')
             return fail(c, i - 1, OPES_EBAD_DOMAIN); /* trailing hyphen */
         if (i < len && b[i] == '.') {
             i++;
@@ -378,7 +380,7 @@ static opes_status scan_local(pctx *c, size_t i, size_t *end)
 
 static size_t cfg_limit(const opes_smtp_config *cfg, int which)
 {
-    return opes_smtp_config_limit(cfg, which);
+    return opes__cfg_limit(cfg, which);
 }
 
 /* RFC 5321 4.5.3.1.1-3 limits: strict rejects with the specific status at the
@@ -565,7 +567,7 @@ opes_status opes_path_parse(const opes_smtp_config *cfg, int mode, int utf8, con
     c.b = (const unsigned char *)buf;
     c.len = len;
     c.utf8 = utf8 != 0;
-    c.lenient = opes_smtp_config_lenient(cfg);
+    c.lenient = opes__cfg_lenient(cfg);
     c.notes = 0;
     c.flags = 0;
     c.err = 0;

@@ -1,39 +1,8 @@
 /* The SMTP grammar's context: limits, strictness, extension table. */
 #include "internal.h"
+#include "smtp_config_internal.h"
 
-#define EXT_MAX 48
-#define PARAM_MAX 64
-#define KW_MAX 64
-#define EHLO_PARAMS_MAX 400
-#define POOL_SIZE 8192
-
-struct ext_entry {
-    uint16_t kw_off, kw_len;   /* keyword, NUL-terminated in the pool */
-    uint16_t ep_off, ep_cap;   /* EHLO params slot in the pool (ep_cap incl. NUL) */
-    uint8_t has_params, offered;
-    size_t mail_inc, rcpt_inc;
-};
-
-struct param_entry {
-    uint16_t kw_off, kw_len;
-    uint8_t ext;               /* index into ext[] */
-    uint8_t where;             /* OPES_PARAM_* */
-    uint8_t value_rule;        /* OPES_VALUE_* */
-};
-
-struct opes_smtp_config {
-    opes_allocator alloc;
-    int heap; /* made by _new (free releases it) */
-    size_t limits[OPES_LIMIT__COUNT];
-    unsigned lenient;
-    int utf8;
-    size_t n_ext, n_param, pool_used;
-    struct ext_entry ext[EXT_MAX];
-    struct param_entry param[PARAM_MAX];
-    char pool[POOL_SIZE];
-};
-
-static const size_t limit_default[OPES_LIMIT__COUNT] = {
+const size_t opes__limit_default[OPES_LIMIT__COUNT] = {
     512,   /* COMMAND_LINE, RFC 5321 4.5.3.1.4 */
     512,   /* REPLY_LINE, RFC 5321 4.5.3.1.5 */
     1000,  /* TEXT_LINE, RFC 5321 4.5.3.1.6 */
@@ -115,13 +84,50 @@ static void pool_compact(opes_smtp_config *c, size_t skip)
     }
 }
 
+/* Is a registered keyword (bytes at pool offset off, length kw_len), whose
+ * opes__key8 equals that of kw[0..n), the same keyword? Up to 8 bytes the
+ * key and the length settle it; past that the rest is compared. */
+static int kw_same(const opes_smtp_config *c, uint16_t off, uint16_t kw_len, const char *kw,
+                   size_t n)
+{
+    return kw_len == n && (n <= 8 || opes__ieq2(pool_str(c, off) + 8, n - 8, kw + 8, n - 8));
+}
+
+static size_t hash_of(uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15u) >> 57) & (HASH_SLOTS - 1);
+}
+
+/* The slot of keyword kw[0..n) (key: its opes__key8) in an ext or param
+ * hash table: the one holding it, else the empty one where it would go. */
+static size_t ext_probe(const opes_smtp_config *c, uint64_t key, const char *kw, size_t n)
+{
+    size_t h = hash_of(key);
+    for (;;) {
+        unsigned s = c->ext_slot[h];
+        if (s == 0 || (c->ext_key[s - 1] == key &&
+                       kw_same(c, c->ext[s - 1].kw_off, c->ext[s - 1].kw_len, kw, n)))
+            return h;
+        h = (h + 1) & (HASH_SLOTS - 1);
+    }
+}
+
+static size_t param_probe(const opes_smtp_config *c, uint64_t key, const char *kw, size_t n)
+{
+    size_t h = hash_of(key);
+    for (;;) {
+        unsigned s = c->param_slot[h];
+        if (s == 0 || (c->param_key[s - 1] == key &&
+                       kw_same(c, c->param[s - 1].kw_off, c->param[s - 1].kw_len, kw, n)))
+            return h;
+        h = (h + 1) & (HASH_SLOTS - 1);
+    }
+}
+
 static long find_ext(const opes_smtp_config *c, const char *kw, size_t n)
 {
-    for (size_t i = 0; i < c->n_ext; i++) {
-        if (opes__ieq2(pool_str(c, c->ext[i].kw_off), c->ext[i].kw_len, kw, n))
-            return (long)i;
-    }
-    return -1;
+    unsigned s = c->ext_slot[ext_probe(c, opes__key8(kw, n), kw, n)];
+    return s ? (long)s - 1 : -1;
 }
 
 /* The built-in extensions, registered by every new config, through the same
@@ -163,7 +169,7 @@ static void register_builtins(opes_smtp_config *c)
 static void config_init(opes_smtp_config *c)
 {
     memset(c, 0, sizeof *c);
-    memcpy(c->limits, limit_default, sizeof c->limits);
+    memcpy(c->limits, opes__limit_default, sizeof c->limits);
     register_builtins(c);
 }
 
@@ -241,7 +247,7 @@ size_t opes_smtp_config_limit(const opes_smtp_config *cfg, int limit)
 {
     if (limit < 0 || limit >= OPES_LIMIT__COUNT)
         return 0;
-    return cfg ? cfg->limits[limit] : limit_default[limit];
+    return cfg ? cfg->limits[limit] : opes__limit_default[limit];
 }
 
 /* see opes/smtp_config.h */
@@ -258,7 +264,7 @@ size_t opes_smtp_config_line_limit(const opes_smtp_config *cfg, int verb)
     const opes_smtp_config *c = cfg;
     size_t lim;
     if (!c)
-        return limit_default[OPES_LIMIT_COMMAND_LINE];
+        return opes__limit_default[OPES_LIMIT_COMMAND_LINE];
     lim = c->limits[OPES_LIMIT_COMMAND_LINE];
     if (verb != OPES_VERB_MAIL && verb != OPES_VERB_RCPT)
         return lim;
@@ -322,8 +328,11 @@ opes_status opes_smtp_config_add_extension(opes_smtp_config *cfg, const char *ke
     if (!pool_add(cfg, keyword, n, n + 1, &e->kw_off))
         return OPES_ENOSPC;
     e->kw_len = (uint16_t)n;
+    cfg->ext_key[cfg->n_ext] = opes__key8(keyword, n);
     e->mail_inc = mail_inc;
     e->rcpt_inc = rcpt_inc;
+    /* not there (find_ext said so): its probe ends at an empty slot */
+    cfg->ext_slot[ext_probe(cfg, cfg->ext_key[cfg->n_ext], keyword, n)] = (uint8_t)(cfg->n_ext + 1);
     cfg->n_ext++;
     return OPES_OK;
 }
@@ -348,7 +357,8 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     for (size_t i = 0; i < cfg->n_param; i++) {
         p = &cfg->param[i];
         if (p->ext == (uint8_t)ei && (p->where & where) &&
-            opes__ieq2(pool_str(cfg, p->kw_off), p->kw_len, param_keyword, pn))
+            cfg->param_key[i] == opes__key8(param_keyword, pn) &&
+            kw_same(cfg, p->kw_off, p->kw_len, param_keyword, pn))
             return OPES_EEXIST;
     }
     if (cfg->n_param >= PARAM_MAX)
@@ -357,9 +367,24 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     if (!pool_add(cfg, param_keyword, pn, pn + 1, &p->kw_off))
         return OPES_ENOSPC;
     p->kw_len = (uint16_t)pn;
+    cfg->param_key[cfg->n_param] = opes__key8(param_keyword, pn);
     p->ext = (uint8_t)ei;
     p->where = (uint8_t)where;
     p->value_rule = (uint8_t)value_rule;
+    {
+        /* first of its keyword: into the table; else at the end of the
+         * keyword's chain */
+        size_t h = param_probe(cfg, cfg->param_key[cfg->n_param], param_keyword, pn);
+        cfg->param_next[cfg->n_param] = NO_NEXT;
+        if (cfg->param_slot[h] == 0) {
+            cfg->param_slot[h] = (uint8_t)(cfg->n_param + 1);
+        } else {
+            size_t i = cfg->param_slot[h] - 1u;
+            while (cfg->param_next[i] != NO_NEXT)
+                i = cfg->param_next[i];
+            cfg->param_next[i] = (uint8_t)cfg->n_param;
+        }
+    }
     cfg->n_param++;
     return OPES_OK;
 }
@@ -415,12 +440,19 @@ opes_status opes_smtp_config_offer(opes_smtp_config *cfg, const char *keyword, i
 /* see opes/smtp_config.h */
 int opes_smtp_config_offers(const opes_smtp_config *cfg, const char *keyword, size_t len)
 {
-    const opes_smtp_config *c = cfg;
-    long ei;
-    if (!c || !keyword)
+    if (!cfg || !keyword)
         return 0;
-    ei = find_ext(c, keyword, len);
-    return ei >= 0 && c->ext[ei].offered;
+    return opes__config_offers(cfg, opes__key8(keyword, len), keyword, len);
+}
+
+/* see internal.h */
+int opes__config_offers(const opes_smtp_config *c, uint64_t key, const char *keyword, size_t len)
+{
+    unsigned s;
+    if (!c)
+        return 0;
+    s = c->ext_slot[ext_probe(c, key, keyword, len)];
+    return s && c->ext[s - 1].offered;
 }
 
 /* see opes/smtp_config.h */
@@ -453,17 +485,27 @@ opes_status opes_smtp_config_find_param(const opes_smtp_config *cfg, unsigned wh
                                         const char *keyword, size_t len, int *value_rule,
                                         const char **ext_keyword)
 {
-    const opes_smtp_config *c = cfg;
-    opes_status st = OPES_ENOTFOUND;
-    if (!c)
+    if (!cfg)
         return OPES_ENOTFOUND; /* the NULL config registers nothing */
     if (!keyword || (where != OPES_PARAM_MAIL && where != OPES_PARAM_RCPT))
         return OPES_EINVAL;
+    return opes__config_find_param(cfg, where, opes__key8(keyword, len), keyword, len, value_rule,
+                                   ext_keyword);
+}
+
+/* see internal.h */
+opes_status opes__config_find_param(const opes_smtp_config *c, unsigned where, uint64_t key,
+                                    const char *keyword, size_t len, int *value_rule,
+                                    const char **ext_keyword)
+{
+    opes_status st = OPES_ENOTFOUND;
     /* A parameter may belong to several extensions (BODY: 8BITMIME and
-     * BINARYMIME); it is accepted when any of them is offered. */
-    for (size_t i = 0; i < c->n_param; i++) {
+     * BINARYMIME); it is accepted when any of them is offered. The entries
+     * of this keyword, in registration order: */
+    for (size_t i = c->param_slot[param_probe(c, key, keyword, len)] - 1u; i < c->n_param;
+         i = c->param_next[i]) {
         const struct param_entry *p = &c->param[i];
-        if (!(p->where & where) || !opes__ieq2(pool_str(c, p->kw_off), p->kw_len, keyword, len))
+        if (!(p->where & where))
             continue;
         if (value_rule)
             *value_rule = p->value_rule;

@@ -35,8 +35,18 @@ static int xtext_hexdig(unsigned char c, unsigned lenient, int *lower)
 static opes_status xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
                                unsigned *notes, size_t *out_len)
 {
+    size_t np;
+    return opes__xtext_check(src, len, lenient, err, notes, out_len, &np);
+}
+
+/* see internal.h */
+opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
+                              unsigned *notes, size_t *out_len, size_t *nonprint)
+{
     size_t i = 0, n = 0;
     int lower = 0;
+
+    *nonprint = SIZE_MAX;
 
     while (i < len) {
         unsigned char c = (unsigned char)src[i];
@@ -50,9 +60,21 @@ static opes_status xtext_check(const char *src, size_t len, unsigned lenient, si
                 *err = i + 2;
                 return OPES_EBAD_XTEXT;
             }
+            if (*nonprint == SIZE_MAX) {
+                /* RFC 3461 4.2, 4.4 "printable (graphic and white space)
+                 * characters from the US-ASCII repertoire": 32-126 and HT.
+                 * An xchar (33-126) always is one; a hexchar may not be. */
+                int v = opes__hexval((unsigned char)src[i + 1]) * 16 +
+                        opes__hexval((unsigned char)src[i + 2]);
+                if (!((v >= 32 && v <= 126) || v == '\t'))
+                    *nonprint = i;
+            }
             i += 3;
         } else if (OPES__IS(c, OPES__C_XCHAR)) {
-            i++;
+            /* the run of xchars, one octet each */
+            size_t e = opes__span((const unsigned char *)src, i + 1, len, OPES__SPAN_XCHAR);
+            n += e - i - 1;
+            i = e;
         } else {
             *err = i;
             return OPES_EBAD_XTEXT;
