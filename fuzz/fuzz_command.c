@@ -126,10 +126,11 @@ static void rebuild(const opes_smtp_config *cfg, const opes_command *c)
             local = c->path.mailbox.ptr;
             ll = c->path.mailbox.len;
         }
-        st = opes_mail_rcpt_build(out, sizeof out, &n, c->verb, local, ll, dom, c->path.domain.len,
-                                  &c->params);
-        if (st == OPES_ELINE_TOO_LONG)
-            return; /* the builder holds to 512 + the parameters' increments */
+        st = opes_mail_rcpt_build(out, sizeof out, &n, cfg, c->verb, local, ll, dom,
+                                  c->path.domain.len, &c->params);
+        if (st == OPES_ELINE_TOO_LONG && (c->path.flags & OPES_PATH_F_NO_BRACKETS))
+            return; /* the brackets added two octets */
+        CHECK(st != OPES_ELINE_TOO_LONG); /* the parser's limit, the builder's too */
         if (st != OPES_OK) {
             /* lenient acceptances may not be writable */
             CHECK(opes_smtp_config_lenient(cfg) != 0);
@@ -158,7 +159,7 @@ static void rebuild(const opes_smtp_config *cfg, const opes_command *c)
         }
         return;
     }
-    st = opes_command_build(out, sizeof out, &n, c->verb, c->argument.ptr, c->argument.len);
+    st = opes_command_build(out, sizeof out, &n, cfg, c->verb, c->argument.ptr, c->argument.len);
     if (st == OPES_ELINE_TOO_LONG)
         return;
     if (st != OPES_OK) {

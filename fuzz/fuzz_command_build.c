@@ -72,9 +72,9 @@ static opes_command c;
 static void do_command(int verb, const char *arg, size_t al)
 {
     size_t need = 0, n = 0, used = 0;
-    opes_status q = opes_command_build(NULL, 0, &need, verb, arg, al);
-    opes_status st = opes_command_build(out, sizeof out, &n, verb, arg, al);
-    const opes_smtp_config *cfg;
+    const opes_smtp_config *cfg = all_cfg(0);
+    opes_status q = opes_command_build(NULL, 0, &need, cfg, verb, arg, al);
+    opes_status st = opes_command_build(out, sizeof out, &n, cfg, verb, arg, al);
     if (q == OPES_ENOSPC) {
         CHECK(st == OPES_OK && n == need);
     } else {
@@ -84,7 +84,6 @@ static void do_command(int verb, const char *arg, size_t al)
     }
     check_line(out, n);
     CHECK(n <= 512);
-    cfg = all_cfg(0);
     st = opes_command_parse(cfg, out, n, &c, &used);
     CHECK(st == OPES_OK);
     CHECK(used == n);
@@ -136,8 +135,12 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
             misplaced = 1;
         params.count++;
     }
-    q = opes_mail_rcpt_build(NULL, 0, &need, verb, seg[0], sl[0], seg[1], sl[1], &params);
-    st = opes_mail_rcpt_build(out, sizeof out, &w, verb, seg[0], sl[0], seg[1], sl[1], &params);
+    /* the builders judge values as the most lenient config would; the same
+     * config judges the parse back */
+    const opes_smtp_config *cfg = all_cfg(OPES_LENIENT_XTEXT_CASE | OPES_LENIENT_LONG_ADDRESS);
+    q = opes_mail_rcpt_build(NULL, 0, &need, cfg, verb, seg[0], sl[0], seg[1], sl[1], &params);
+    st = opes_mail_rcpt_build(out, sizeof out, &w, cfg, verb, seg[0], sl[0], seg[1], sl[1],
+                              &params);
     if (q != OPES_ENOSPC) {
         CHECK(q != OPES_OK && st == q);
         return;
@@ -154,9 +157,7 @@ static void do_mail_rcpt(int verb, const char *p, size_t n)
     for (size_t i = 0; i < sl[1]; i++)
         if ((unsigned char)seg[1][i] >= 0x80)
             utf8_path = 1;
-    /* the builders judge values as the most lenient config would */
-    st = opes_command_parse(all_cfg(OPES_LENIENT_XTEXT_CASE | OPES_LENIENT_LONG_ADDRESS), out, w,
-                            &c, &used);
+    st = opes_command_parse(cfg, out, w, &c, &used);
     if (st == OPES_EBAD_UTF8 && verb == OPES_VERB_MAIL && utf8_path && !has_smtputf8)
         return; /* UTF-8 needs the SMTPUTF8 parameter: the caller's choice */
     if (st == OPES_EPARAM_UNKNOWN && misplaced)

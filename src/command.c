@@ -1188,8 +1188,8 @@ static opes_status check_ctl(const char *p, size_t n, int allow_8bit)
 }
 
 /* see opes/command.h */
-opes_status opes_command_build(char *dst, size_t cap, size_t *len, int verb, const char *arg,
-                               size_t arg_len)
+opes_status opes_command_build(char *dst, size_t cap, size_t *len, const opes_smtp_config *cfg,
+                               int verb, const char *arg, size_t arg_len)
 {
     opes__wr w;
     opes_status st = OPES_OK;
@@ -1204,6 +1204,11 @@ opes_status opes_command_build(char *dst, size_t cap, size_t *len, int verb, con
         return OPES_EINVAL;
     if (check_no_inject(arg, arg_len) != OPES_OK)
         return OPES_EINJECT;
+    /* the verbs of extensions only where the server offers them */
+    if ((verb == OPES_VERB_BDAT && !opes_smtp_config_offers(cfg, "CHUNKING", 8)) ||
+        (verb == OPES_VERB_STARTTLS && !opes_smtp_config_offers(cfg, "STARTTLS", 8)) ||
+        (verb == OPES_VERB_AUTH && !opes_smtp_config_offers(cfg, "AUTH", 4)))
+        return OPES_ENOT_OFFERED;
 
     switch (verb) {
     case OPES_VERB_DATA:
@@ -1273,7 +1278,7 @@ opes_status opes_command_build(char *dst, size_t cap, size_t *len, int verb, con
      * subject to the line length limitations defined in [SMTP]" (RFC 4954
      * 4); a client then omits the initial response. */
     total = strlen(verb_names[verb]) + (arg_len ? 1 + arg_len : 0) + 2;
-    if (total > opes_smtp_config_limit(NULL, OPES_LIMIT_COMMAND_LINE))
+    if (total > opes_smtp_config_line_limit(cfg, verb))
         return OPES_ELINE_TOO_LONG;
 
     opes__wr_init(&w, dst, cap);
@@ -1284,46 +1289,6 @@ opes_status opes_command_build(char *dst, size_t cap, size_t *len, int verb, con
     }
     opes__wr_puts(&w, "\r\n");
     return opes__wr_finish(&w, len);
-}
-
-/* Line increments of the built-in extensions whose parameter appears on a
- * MAIL/RCPT line: the line a server offering them must accept (RFC 5321
- * 4.5.3.1.4). Same numbers as the registrations in smtp_config.c: RFC 1870
- * (SIZE +26), RFC 3030 3 (BODY=BINARYMIME +16), RFC 3461 5.4 (DSN: MAIL
- * +116, RCPT +524 to 1036), RFC 6531 3.1 (+10), RFC 4954 3 (AUTH= +500),
- * RFC 8689 2 (+11), RFC 6710 (MT-PRIORITY +16), RFC 2852 (BY +17). One
- * extension counts once (group). */
-static const struct {
-    const char *kw;
-    int verb;
-    size_t inc;
-    unsigned group;
-} line_inc[] = {
-    {"SIZE", OPES_VERB_MAIL, 26, 1u << 0},       {"BODY", OPES_VERB_MAIL, 16, 1u << 1},
-    {"RET", OPES_VERB_MAIL, 116, 1u << 2},       {"ENVID", OPES_VERB_MAIL, 116, 1u << 2},
-    {"SMTPUTF8", OPES_VERB_MAIL, 10, 1u << 3},   {"AUTH", OPES_VERB_MAIL, 500, 1u << 4},
-    {"REQUIRETLS", OPES_VERB_MAIL, 11, 1u << 5}, {"MT-PRIORITY", OPES_VERB_MAIL, 16, 1u << 6},
-    {"BY", OPES_VERB_MAIL, 17, 1u << 7},         {"NOTIFY", OPES_VERB_RCPT, 524, 1u << 8},
-    {"ORCPT", OPES_VERB_RCPT, 524, 1u << 8},
-};
-
-static size_t mail_rcpt_limit(int verb, const opes_params *params)
-{
-    size_t lim = opes_smtp_config_limit(NULL, OPES_LIMIT_COMMAND_LINE);
-    unsigned seen = 0;
-    if (!params)
-        return lim;
-    for (size_t i = 0; i < params->count && i < OPES_MAX_PARAMS; i++) {
-        const opes_str *k = &params->item[i].keyword;
-        for (size_t j = 0; j < sizeof line_inc / sizeof line_inc[0]; j++) {
-            if (line_inc[j].verb == verb && !(seen & line_inc[j].group) && k->ptr &&
-                opes__ieq2(k->ptr, k->len, line_inc[j].kw, strlen(line_inc[j].kw))) {
-                seen |= line_inc[j].group;
-                lim += line_inc[j].inc;
-            }
-        }
-    }
-    return lim;
 }
 
 /* Where a sub-builder writes at the writer's position, and how much room
@@ -1339,9 +1304,9 @@ static char *wr_at(opes__wr *w, size_t *room)
 }
 
 /* see opes/command.h */
-opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, int verb, const char *local,
-                                 size_t local_len, const char *domain, size_t domain_len,
-                                 const opes_params *params)
+opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, const opes_smtp_config *cfg,
+                                 int verb, const char *local, size_t local_len,
+                                 const char *domain, size_t domain_len, const opes_params *params)
 {
     opes__wr w;
     opes_status st;
@@ -1357,6 +1322,19 @@ opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, int verb, c
     if (check_no_inject(local, local_len) != OPES_OK ||
         check_no_inject(domain, domain_len) != OPES_OK)
         return OPES_EINJECT;
+    /* only parameters of extensions the server offers (RFC 5321 4.1.1.2:
+     * "MUST NOT transmit parameters other than those ... offered") */
+    for (size_t i = 0; params && i < params->count; i++) {
+        const opes_str *k = &params->item[i].keyword;
+        if (!k->ptr && k->len)
+            return OPES_EINVAL;
+        if (check_no_inject(k->ptr, k->len) != OPES_OK)
+            return OPES_EINJECT;
+        if (opes_smtp_config_find_param(cfg, verb == OPES_VERB_MAIL ? OPES_PARAM_MAIL
+                                                                    : OPES_PARAM_RCPT,
+                                        k->ptr, k->len, NULL, NULL) != OPES_OK)
+            return OPES_EPARAM_UNKNOWN;
+    }
 
     opes__wr_init(&w, dst, cap);
     opes__wr_puts(&w, verb == OPES_VERB_MAIL ? "MAIL FROM:" : "RCPT TO:");
@@ -1385,7 +1363,7 @@ opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, int verb, c
         w.len += n;
     }
     opes__wr_puts(&w, "\r\n");
-    if (w.len > mail_rcpt_limit(verb, params))
+    if (w.len > opes_smtp_config_line_limit(cfg, verb))
         return OPES_ELINE_TOO_LONG;
     return opes__wr_finish(&w, len);
 }

@@ -1425,11 +1425,11 @@ static void build_ok(int verb, const char *arg, const char *want, const opes_smt
     size_t n = 0, need = 0, used;
     opes_command c;
     size_t al = strlen(arg);
-    CHECK_ST(opes_command_build(NULL, 0, &need, verb, arg, al), OPES_ENOSPC);
+    CHECK_ST(opes_command_build(NULL, 0, &need, cfg, verb, arg, al), OPES_ENOSPC);
     CHECK_EQ(need, strlen(want));
-    CHECK_ST(opes_command_build(buf, need - 1, &n, verb, arg, al), OPES_ENOSPC);
+    CHECK_ST(opes_command_build(buf, need - 1, &n, cfg, verb, arg, al), OPES_ENOSPC);
     CHECK_EQ(n, need);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, verb, arg, al), OPES_OK);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, cfg, verb, arg, al), OPES_OK);
     CHECK_MEM(buf, n, want, strlen(want));
     CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
     CHECK_EQ(c.verb, verb);
@@ -1467,59 +1467,59 @@ static void test_command_build(void)
     build_ok(OPES_VERB_AUTH, "CRAM-MD5", "AUTH CRAM-MD5\r\n", all);
 
     /* refusals */
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\r\nQUIT", 7), OPES_EINJECT);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\nb", 3), OPES_EINJECT);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\0b", 3), OPES_EINJECT);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "a.example\r\nRSET", 15),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "a\r\nQUIT", 7), OPES_EINJECT);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "a\nb", 3), OPES_EINJECT);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "a\0b", 3), OPES_EINJECT);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, "a.example\r\nRSET", 15),
              OPES_EINJECT);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\tb ", 4), OPES_ESYNTAX);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "a\x01", 2), OPES_EBAD_CHAR);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, "\xc3\xbc", 2),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "a\tb ", 4), OPES_ESYNTAX);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "a\x01", 2), OPES_EBAD_CHAR);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, "\xc3\xbc", 2),
              OPES_EBAD_CHAR);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_DATA, "x", 1), OPES_EUNEXPECTED_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_STARTTLS, "x", 1),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_DATA, "x", 1), OPES_EUNEXPECTED_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_STARTTLS, "x", 1),
              OPES_EUNEXPECTED_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "", 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, NULL, 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_VRFY, "", 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "", 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "", 0), OPES_EMISSING_ARG);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "my_host", 7),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, "", 0), OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, NULL, 0), OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_VRFY, "", 0), OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_BDAT, "", 0), OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_AUTH, "", 0), OPES_EMISSING_ARG);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, "my_host", 7),
              OPES_EBAD_DOMAIN);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "b\xc3\xbc.de", 6),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, "b\xc3\xbc.de", 6),
              OPES_EBAD_CHAR);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_EHLO, "a.example ", 10),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_EHLO, "a.example ", 10),
              OPES_EBAD_DOMAIN);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_VRFY, "a b", 3), OPES_ESYNTAX);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_HELP, "a b", 3), OPES_ESYNTAX);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "1 last x", 8), OPES_ESYNTAX);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_BDAT, "18446744073709551616", 20),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_VRFY, "a b", 3), OPES_ESYNTAX);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_HELP, "a b", 3), OPES_ESYNTAX);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_BDAT, "1 last x", 8), OPES_ESYNTAX);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_BDAT, "18446744073709551616", 20),
              OPES_EBAD_NUMBER);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "PLAIN =AAA", 10),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_AUTH, "PLAIN =AAA", 10),
              OPES_EBAD_BASE64);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, "PLAIN ", 6),
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_AUTH, "PLAIN ", 6),
              OPES_EBAD_BASE64);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "FROM:<>", 7), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "TO:<a@b>", 8), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_UNKNOWN, "", 0), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB__COUNT, "", 0), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, NULL, 2), OPES_EINVAL);
-    CHECK_ST(opes_command_build(NULL, 5, &n, OPES_VERB_NOOP, "", 0), OPES_EINVAL);
-    CHECK_ST(opes_command_build(buf, sizeof buf, NULL, OPES_VERB_NOOP, "", 0), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_MAIL, "FROM:<>", 7), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_RCPT, "TO:<a@b>", 8), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_UNKNOWN, "", 0), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB__COUNT, "", 0), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, NULL, 2), OPES_EINVAL);
+    CHECK_ST(opes_command_build(NULL, 5, &n, all, OPES_VERB_NOOP, "", 0), OPES_EINVAL);
+    CHECK_ST(opes_command_build(buf, sizeof buf, NULL, all, OPES_VERB_NOOP, "", 0), OPES_EINVAL);
     /* 512 octets at most, AUTH included (RFC 4954 4: a client leaves out
      * the initial response instead) */
     {
         char arg[600];
         memset(arg, 'x', sizeof arg);
-        CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, arg, 505), OPES_OK);
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, arg, 505), OPES_OK);
         CHECK_EQ(n, 512);
-        CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_NOOP, arg, 506),
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_NOOP, arg, 506),
                  OPES_ELINE_TOO_LONG);
         memcpy(arg, "PLAIN ", 6);
         memset(arg + 6, 'Q', 504);
-        CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, arg, 6 + 496), OPES_OK);
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_AUTH, arg, 6 + 496), OPES_OK);
         CHECK_EQ(n, 509);
-        CHECK_ST(opes_command_build(buf, sizeof buf, &n, OPES_VERB_AUTH, arg, 6 + 500),
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, all, OPES_VERB_AUTH, arg, 6 + 500),
                  OPES_ELINE_TOO_LONG);
     }
     opes_smtp_config_free(all);
@@ -1534,24 +1534,24 @@ static void test_mail_rcpt_build(void)
     opes_params p;
 
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Smith", 5, "bar.com", 7, NULL),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, "Smith", 5, "bar.com", 7, NULL),
         OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<Smith@bar.com>\r\n", 27);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, NULL, 0, NULL, 0, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, NULL, 0, NULL, 0, NULL),
              OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<>\r\n", 14);
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Postmaster", 10, NULL, 0, NULL),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "Postmaster", 10, NULL, 0, NULL),
         OPES_OK);
     CHECK_MEM(buf, n, "RCPT TO:<Postmaster>\r\n", 22);
     CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
     CHECK_EQ(c.path.kind, OPES_PATH_POSTMASTER);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, NULL, 0, NULL, 0, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, NULL, 0, NULL, 0, NULL),
              OPES_EBAD_PATH);
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "Postmaster", 10, NULL, 0, NULL),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, "Postmaster", 10, NULL, 0, NULL),
         OPES_EBAD_DOMAIN);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "bob", 3, NULL, 0, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "bob", 3, NULL, 0, NULL),
              OPES_EBAD_DOMAIN);
 
     /* RFC 3461 10.1 (one line, as the RFC says it is sent) */
@@ -1571,18 +1571,18 @@ static void test_mail_rcpt_build(void)
         static const char want[] =
             "RCPT TO:<Bob@Example.COM> NOTIFY=SUCCESS ORCPT=rfc822;Bob@Example.COM\r\n";
         CHECK_ST(
-            opes_mail_rcpt_build(NULL, 0, &need, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+            opes_mail_rcpt_build(NULL, 0, &need, cfg, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
             OPES_ENOSPC);
         CHECK_EQ(need, sizeof want - 1);
         for (size_t cap = 0; cap < need; cap++) {
             n = 0;
-            CHECK_ST(opes_mail_rcpt_build(cap ? buf : NULL, cap, &n, OPES_VERB_RCPT, "Bob", 3,
+            CHECK_ST(opes_mail_rcpt_build(cap ? buf : NULL, cap, &n, cfg, OPES_VERB_RCPT, "Bob", 3,
                                           "Example.COM", 11, &p),
                      OPES_ENOSPC);
             CHECK_EQ(n, need);
         }
         CHECK_ST(
-            opes_mail_rcpt_build(buf, need, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+            opes_mail_rcpt_build(buf, need, &n, cfg, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
             OPES_OK);
         CHECK_MEM(buf, n, want, sizeof want - 1);
         CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
@@ -1592,32 +1592,32 @@ static void test_mail_rcpt_build(void)
     }
     /* a local part that is not a Dot-string is quoted, and parses back */
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a b", 3, "c.example", 9, NULL),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, "a b", 3, "c.example", 9, NULL),
         OPES_OK);
     CHECK_MEM(buf, n, "MAIL FROM:<\"a b\"@c.example>\r\n", 29);
     CHECK_ST(parse_n(cfg, buf, n, &c, &used), OPES_OK);
     /* refusals */
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, "a\r\nRSET", 7, "b.c", 3, NULL),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, "a\r\nRSET", 7, "b.c", 3, NULL),
         OPES_EINJECT);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "a", 1, "b\nc", 3, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "a", 1, "b\nc", 3, NULL),
              OPES_EINJECT);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "a", 1, "-b.c", 4, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "a", 1, "-b.c", 4, NULL),
              OPES_EBAD_DOMAIN);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_DATA, "a", 1, "b.c", 3, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_DATA, "a", 1, "b.c", 3, NULL),
              OPES_EINVAL);
-    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, NULL, 1, "b.c", 3, NULL),
+    CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_MAIL, NULL, 1, "b.c", 3, NULL),
              OPES_EINVAL);
-    CHECK_ST(opes_mail_rcpt_build(NULL, 1, &n, OPES_VERB_MAIL, "a", 1, "b.c", 3, NULL),
+    CHECK_ST(opes_mail_rcpt_build(NULL, 1, &n, cfg, OPES_VERB_MAIL, "a", 1, "b.c", 3, NULL),
              OPES_EINVAL);
     p.item[1].value.ptr = "rfc822;Bob\r\n@Example.COM";
     p.item[1].value.len = 24;
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
         OPES_EINJECT);
     p.item[1] = p.item[0];
     CHECK_ST(
-        opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
+        opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, "Bob", 3, "Example.COM", 11, &p),
         OPES_EPARAM_DUPLICATE);
     /* the line limit: 512 plus the increments of the parameters used (RFC
      * 3461 5.4: 1036 for RCPT with DSN parameters) */
@@ -1625,21 +1625,65 @@ static void test_mail_rcpt_build(void)
         static char local[1100];
         memset(local, 'a', sizeof local);
         /* "MAIL FROM:<" + L + "@b.example>\r\n": 11 + L + 13 */
-        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, local, 512 - 24,
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, NULL, OPES_VERB_MAIL, local, 512 - 24,
                                       "b.example", 9, NULL),
                  OPES_OK);
         CHECK_EQ(n, 512);
-        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_MAIL, local, 512 - 23,
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, NULL, OPES_VERB_MAIL, local, 512 - 23,
                                       "b.example", 9, NULL),
                  OPES_ELINE_TOO_LONG);
         p.count = 1; /* NOTIFY=SUCCESS: DSN's 524 */
-        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, local, 1036 - 22 - 15,
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, local, 1036 - 22 - 15,
                                       "b.example", 9, &p),
                  OPES_OK);
         CHECK_EQ(n, 1036);
-        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, OPES_VERB_RCPT, local, 1036 - 22 - 14,
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, cfg, OPES_VERB_RCPT, local, 1036 - 22 - 14,
                                       "b.example", 9, &p),
                  OPES_ELINE_TOO_LONG);
+    }
+    /* builder and parser share one limit table: with only MT-PRIORITY
+     * offered (RFC 6710 3: +15), a 527-octet MAIL line is built and parsed
+     * back, a 528-octet one is refused by both */
+    {
+        static char local[600];
+        opes_smtp_config *mt = mkcfg(OPES_LENIENT_LONG_ADDRESS, "MT-PRIORITY");
+        opes_params q;
+        memset(local, 'a', sizeof local);
+        memset(&q, 0, sizeof q);
+        q.count = 1;
+        q.item[0].keyword.ptr = "MT-PRIORITY";
+        q.item[0].keyword.len = 11;
+        q.item[0].value.ptr = "-9";
+        q.item[0].value.len = 2;
+        q.item[0].has_value = 1;
+        /* "MAIL FROM:<" L "@b.example>" " MT-PRIORITY=-9" CRLF: 24 + L + 15 */
+        CHECK_EQ(opes_smtp_config_line_limit(mt, OPES_VERB_MAIL), 527);
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, mt, OPES_VERB_MAIL, local, 527 - 39,
+                                      "b.example", 9, &q),
+                 OPES_OK);
+        CHECK_EQ(n, 527);
+        CHECK_ST(parse_n(mt, buf, n, &c, &used), OPES_OK);
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, mt, OPES_VERB_MAIL, local, 528 - 39,
+                                      "b.example", 9, &q),
+                 OPES_ELINE_TOO_LONG);
+        /* a parameter the server did not offer is never sent (RFC 5321
+         * 4.1.1.2), and with no config nothing is offered */
+        q.item[0].keyword.ptr = "SIZE";
+        q.item[0].keyword.len = 4;
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, mt, OPES_VERB_MAIL, "a", 1, "b.example",
+                                      9, &q),
+                 OPES_EPARAM_UNKNOWN);
+        CHECK_ST(opes_mail_rcpt_build(buf, sizeof buf, &n, NULL, OPES_VERB_MAIL, "a", 1,
+                                      "b.example", 9, &q),
+                 OPES_EPARAM_UNKNOWN);
+        /* the verbs of extensions need them offered */
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, mt, OPES_VERB_BDAT, "10 LAST", 7),
+                 OPES_ENOT_OFFERED);
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, NULL, OPES_VERB_STARTTLS, "", 0),
+                 OPES_ENOT_OFFERED);
+        CHECK_ST(opes_command_build(buf, sizeof buf, &n, NULL, OPES_VERB_AUTH, "PLAIN", 5),
+                 OPES_ENOT_OFFERED);
+        opes_smtp_config_free(mt);
     }
     opes_smtp_config_free(cfg);
 }

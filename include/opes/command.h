@@ -247,13 +247,16 @@ OPES_API opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const cha
  * and SP (domain for HELO/EHLO/LHLO, String [SP "SMTPUTF8"] for VRFY/EXPN,
  * String for HELP, text for NOOP, "mechanism [initial-response]" for AUTH,
  * "size [LAST]" for BDAT); it must be empty for DATA, RSET, QUIT, STARTTLS.
+ * cfg describes the server the line goes to (what its EHLO offered; NULL:
+ * nothing offered): BDAT, STARTTLS and AUTH are refused unless CHUNKING,
+ * STARTTLS, AUTH are offered (OPES_ENOT_OFFERED).
  * The argument is checked with the parser's grammar, so the line parses
- * back to the same command under a config that offers the verb's extension
- * (and, for UTF-8 in VRFY/EXPN, has SMTPUTF8 in effect or the SMTPUTF8
- * word): no non-ASCII but in VRFY/EXPN, no control character, no trailing
- * white space. The line may not exceed the plain command limit (512,
- * RFC 5321 4.5.3.1.4), AUTH included: "the AUTH command is still subject to
- * the line length limitations" (RFC 4954 4).
+ * back to the same command under cfg (and, for UTF-8 in VRFY/EXPN, with
+ * SMTPUTF8 in effect or the SMTPUTF8 word): no non-ASCII but in VRFY/EXPN,
+ * no control character, no trailing white space. The line may not exceed
+ * opes_smtp_config_line_limit(cfg, verb) (512 by default, RFC 5321
+ * 4.5.3.1.4), AUTH included: "the AUTH command is still subject to the
+ * line length limitations" (RFC 4954 4).
  *
  * @return OPES_OK with *len written; OPES_ENOSPC with *len needed (dst may
  *         be NULL iff cap is 0; no NUL is written); OPES_EINJECT (CR, LF or
@@ -261,11 +264,12 @@ OPES_API opes_status opes_auth_line_parse(const opes_smtp_config *cfg, const cha
  *         status for a bad argument (OPES_EBAD_DOMAIN,
  *         OPES_EBAD_ADDRESS_LITERAL, OPES_EBAD_CHAR, OPES_ESYNTAX,
  *         OPES_EBAD_UTF8, OPES_EBAD_NUMBER, OPES_EBAD_BASE64);
- *         OPES_ELINE_TOO_LONG; OPES_EINVAL (bad verb, arg NULL with
- *         arg_len > 0, len NULL, dst NULL with cap > 0).
+ *         OPES_ELINE_TOO_LONG; OPES_ENOT_OFFERED; OPES_EINVAL (bad verb, arg
+ *         NULL with arg_len > 0, len NULL, dst NULL with cap > 0).
  */
-OPES_API opes_status opes_command_build(char *dst, size_t cap, size_t *len, int verb,
-                                        const char *arg, size_t arg_len);
+OPES_API opes_status opes_command_build(char *dst, size_t cap, size_t *len,
+                                        const opes_smtp_config *cfg, int verb, const char *arg,
+                                        size_t arg_len);
 
 /**
  * Build "MAIL FROM:<path> params CRLF" or "RCPT TO:<path> params CRLF".
@@ -277,22 +281,25 @@ OPES_API opes_status opes_command_build(char *dst, size_t cap, size_t *len, int 
  *                local without a domain is OPES_EBAD_DOMAIN.
  * @param params  parameters to append, as opes_params_build() writes them
  *                (NULL or count 0 for none)
- * The line may not exceed 512 octets plus the line increments of the
- * built-in extensions whose parameters it carries (RFC 5321 4.5.3.1.4; SIZE
- * +26, BODY +16, RET/ENVID +116, SMTPUTF8 +10, AUTH +500, REQUIRETLS +11,
- * MT-PRIORITY +16, BY +17 on MAIL; NOTIFY/ORCPT +524 on RCPT, RFC 3461 5.4):
- * OPES_ELINE_TOO_LONG. What it writes parses back with opes_command_parse()
- * to the same path and parameters under a config offering those
- * extensions (and, for UTF-8, SMTPUTF8 in effect).
+ * @param cfg     the server the line goes to (what its EHLO offered; NULL:
+ *                nothing offered). A parameter that no offered extension
+ *                registers is refused (OPES_EPARAM_UNKNOWN: RFC 5321 4.1.1.2,
+ *                a client "MUST NOT transmit parameters other than those
+ *                associated with a service extension offered"), and the line
+ *                may not exceed opes_smtp_config_line_limit(cfg, verb), the
+ *                same limit the parser applies (OPES_ELINE_TOO_LONG). What it
+ *                writes parses back with opes_command_parse(cfg, ...) to the
+ *                same path and parameters (for UTF-8, with SMTPUTF8 in effect).
  * @return OPES_OK / OPES_ENOSPC (builder convention); OPES_EINJECT; the
  *         refusals of opes_path_build() and opes_params_build();
  *         OPES_EBAD_PATH, OPES_EBAD_DOMAIN (above); OPES_ELINE_TOO_LONG;
- *         OPES_EINVAL (bad verb, NULL with a length, params->count over
- *         OPES_MAX_PARAMS).
+ *         OPES_EPARAM_UNKNOWN; OPES_EINVAL (bad verb, NULL with a length,
+ *         params->count over OPES_MAX_PARAMS).
  */
-OPES_API opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len, int verb,
-                                          const char *local, size_t local_len, const char *domain,
-                                          size_t domain_len, const opes_params *params);
+OPES_API opes_status opes_mail_rcpt_build(char *dst, size_t cap, size_t *len,
+                                          const opes_smtp_config *cfg, int verb, const char *local,
+                                          size_t local_len, const char *domain, size_t domain_len,
+                                          const opes_params *params);
 
 #ifdef __cplusplus
 }
