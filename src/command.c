@@ -309,12 +309,13 @@ static opes_status check_string(const char *p, size_t n, size_t *consumed, size_
  * 3.7.4.2). *str_len: bytes of the String; *word: the SMTPUTF8 word was
  * given; *lower: it was not in upper case. */
 static opes_status check_vrfy(const char *p, size_t n, size_t *str_len, size_t *first8, int *word,
-                              int *lower, size_t *err)
+                              int *lower, int *mailbox, size_t *err)
 {
     size_t used;
     opes_status st = check_string(p, n, &used, first8, err);
     *word = 0;
     *lower = 0;
+    *mailbox = 0;
     if (st != OPES_OK)
         return st;
     /* RFC 5321 3.5.1: the argument is "a user name or a user name and
@@ -335,6 +336,7 @@ static opes_status check_vrfy(const char *p, size_t n, size_t *str_len, size_t *
             if ((unsigned char)p[k] >= 0x80)
                 *first8 = k;
         used = e;
+        *mailbox = 1;
     }
     *str_len = used;
     if (used == n)
@@ -660,12 +662,12 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
 {
     opes_command *cmd = x->cmd;
     size_t slen = 0, first8, err = 0;
-    int word, lower, maybe_utf8;
+    int word, lower, maybe_utf8, mailbox;
     opes_status st;
     if (n == 0)
         return fail(x, OPES_EMISSING_ARG, off_of(x, a), 501, "5.5.4");
     maybe_utf8 = opes__cfg_utf8(x->cfg) || offers(x->cfg, KW_SMTPUTF8, "SMTPUTF8", 8);
-    st = check_vrfy(a, n, &slen, &first8, &word, &lower, &err);
+    st = check_vrfy(a, n, &slen, &first8, &word, &lower, &mailbox, &err);
     if (st != OPES_OK) {
         if (err < n && (unsigned char)a[err] >= 0x80 && !maybe_utf8 &&
             !(x->lenient & OPES_LENIENT_8BIT))
@@ -687,6 +689,8 @@ static opes_status do_vrfy(struct pctx *x, const char *a, size_t n)
             return invalid_char(x, off_of(x, a + first8));
         cmd->notes |= OPES_NOTE_8BIT;
     }
+    if (mailbox)
+        cmd->notes |= OPES_NOTE_MAILBOX_STRING;
     cmd->string.ptr = a;
     cmd->string.len = slen;
     return OPES_OK;
@@ -1230,11 +1234,11 @@ opes_status opes_command_build(char *dst, size_t cap, size_t *len, const opes_sm
     case OPES_VERB_VRFY:
     case OPES_VERB_EXPN: {
         size_t slen, first8;
-        int word, lower;
+        int word, lower, mailbox;
         if (!arg_len)
             return OPES_EMISSING_ARG;
         /* UTF-8 allowed: it parses back where SMTPUTF8 is in effect */
-        st = check_vrfy(arg, arg_len, &slen, &first8, &word, &lower, &err);
+        st = check_vrfy(arg, arg_len, &slen, &first8, &word, &lower, &mailbox, &err);
         break;
     }
     case OPES_VERB_HELP: {

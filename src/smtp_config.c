@@ -542,6 +542,8 @@ const char *opes_note_name(unsigned bit)
         return "case";
     case OPES_NOTE_POSTMASTER:
         return "postmaster";
+    case OPES_NOTE_MAILBOX_STRING:
+        return "mailbox_string";
     default:
         return NULL;
     }

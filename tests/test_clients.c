@@ -184,6 +184,10 @@ static unsigned expected_notes(int verb, char **f, size_t nf)
         if (verb == OPES_VERB_RCPT && ieq(f[2], "postmaster"))
             notes |= OPES_NOTE_POSTMASTER;
     }
+    /* VRFY/EXPN user@domain: the Mailbox form of RFC 5321 3.5.1, noted */
+    if ((verb == OPES_VERB_VRFY || verb == OPES_VERB_EXPN) && nf == 3 && f[2][0] != '"' &&
+        strchr(f[2], '@'))
+        notes |= OPES_NOTE_MAILBOX_STRING;
     return notes;
 }
 

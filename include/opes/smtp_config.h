@@ -114,7 +114,10 @@ enum opes_note {
     /** Lower- or mixed-case verb or keyword (legal; noted for linting). */
     OPES_NOTE_CASE = 1u << 10,
     /** The path is <Postmaster> without a domain (RFC 5321 4.1.1.3). */
-    OPES_NOTE_POSTMASTER = 1u << 11
+    OPES_NOTE_POSTMASTER = 1u << 11,
+    /** VRFY/EXPN with "user@domain": accepted in every mode (RFC 5321 3.5.1
+     *  "a user name and domain"), though the String of 4.1.2 has no "@". */
+    OPES_NOTE_MAILBOX_STRING = 1u << 12
 };
 
 /**
