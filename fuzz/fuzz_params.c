@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data + 4, len);
     buf = copy;
 
-    st = opes_params_parse(cfg, verb, buf, len, &p, &off);
+    st = opes_params_parse(cfg, verb == OPES_PARAM_MAIL ? OPES_VERB_MAIL : OPES_VERB_RCPT, buf, len, &p, &off);
     CHECK(off <= len);
     CHECK(p.count <= OPES_MAX_PARAMS);
     for (size_t i = 0; i < p.count; i++) {
@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n) {
         CHECK(out[0] == ' ' && memcmp(out + 1, buf, len) == 0);
         /* and it parses back to the same list */
-        st = opes_params_parse(cfg, verb, out + 1, n - 1, &q, &off);
+        st = opes_params_parse(cfg, verb == OPES_PARAM_MAIL ? OPES_VERB_MAIL : OPES_VERB_RCPT, out + 1, n - 1, &q, &off);
         CHECK(st == OPES_OK);
         CHECK(same_list(&p, &q));
         CHECK(q.notes == p.notes);

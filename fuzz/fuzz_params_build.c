@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (registered && n > 0) {
-        st = opes_params_parse(cfg, verb, out + 1, n - 1, &q, &off);
+        st = opes_params_parse(cfg, verb == OPES_PARAM_MAIL ? OPES_VERB_MAIL : OPES_VERB_RCPT, out + 1, n - 1, &q, &off);
         CHECK(st == OPES_OK);
         CHECK(q.count == p.count);
         for (size_t j = 0; j < p.count; j++) {

@@ -634,7 +634,7 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
         if (*p != ' ')
             return fail(x, OPES_ESYNTAX, off_of(x, p), 501, "5.5.2");
         p++;
-        st = opes_params_parse(x->cfg, is_mail ? OPES_PARAM_MAIL : OPES_PARAM_RCPT, p,
+        st = opes_params_parse(x->cfg, is_mail ? OPES_VERB_MAIL : OPES_VERB_RCPT, p,
                                (size_t)(end - p), &cmd->params, &eoff);
         if (st != OPES_OK) {
             if (eoff > (size_t)(end - p))

@@ -640,7 +640,7 @@ static opes_status scan_param(const char *p, const char *end, struct vctx *c, op
 }
 
 /* see opes/params.h */
-opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const char *buf,
+opes_status opes_params_parse(const opes_smtp_config *cfg, int command, const char *buf,
                               size_t len, opes_params *out, size_t *err_offset)
 {
     const char *p, *end, *bad;
@@ -651,7 +651,11 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const 
 
     if (err_offset)
         *err_offset = 0;
-    if (!out || (!buf && len) || (verb != OPES_PARAM_MAIL && verb != OPES_PARAM_RCPT))
+    /* the command's verb, as a registration's OPES_PARAM_* bit */
+    unsigned verb = command == OPES_VERB_MAIL   ? OPES_PARAM_MAIL
+                    : command == OPES_VERB_RCPT ? OPES_PARAM_RCPT
+                                                : 0;
+    if (!out || (!buf && len) || verb == 0)
         return OPES_EINVAL;
     out->count = 0;
     out->notes = 0;

@@ -16,26 +16,7 @@
 extern "C" {
 #endif
 
-/** Command verbs (opes_command.verb). */
-enum opes_verb {
-    OPES_VERB_UNKNOWN = 0,
-    OPES_VERB_HELO = 1,
-    OPES_VERB_EHLO = 2,
-    OPES_VERB_LHLO = 3,
-    OPES_VERB_MAIL = 4,
-    OPES_VERB_RCPT = 5,
-    OPES_VERB_DATA = 6,
-    OPES_VERB_BDAT = 7,
-    OPES_VERB_RSET = 8,
-    OPES_VERB_VRFY = 9,
-    OPES_VERB_EXPN = 10,
-    OPES_VERB_HELP = 11,
-    OPES_VERB_NOOP = 12,
-    OPES_VERB_QUIT = 13,
-    OPES_VERB_STARTTLS = 14,
-    OPES_VERB_AUTH = 15,
-    OPES_VERB__COUNT = 16
-};
+/* enum opes_verb (the command verbs) lives in smtp_config.h. */
 
 /**
  * One parsed command line. Every opes_str is a view into the caller's

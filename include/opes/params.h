@@ -89,7 +89,7 @@ enum opes_by_mode {
  *     server "cannot implement", RFC 5321 4.1.1.11).
  *
  * @param cfg   registrations, offers, limits, strictness (NULL: nothing registered)
- * @param verb  OPES_PARAM_MAIL or OPES_PARAM_RCPT
+ * @param command  OPES_VERB_MAIL or OPES_VERB_RCPT (anything else: OPES_EINVAL)
  * @param buf   the parameter text; need not be NUL-terminated
  * @param len   bytes in buf
  * @param[out] out   the list: views into buf, valid while the caller keeps
@@ -110,7 +110,7 @@ enum opes_by_mode {
  *         OPES_EPARAM_TOO_LONG; OPES_EINVAL (out NULL, buf NULL with
  *         len > 0, or a bad verb).
  */
-OPES_API opes_status opes_params_parse(const opes_smtp_config *cfg, unsigned verb, const char *buf,
+OPES_API opes_status opes_params_parse(const opes_smtp_config *cfg, int command, const char *buf,
                                        size_t len, opes_params *out, size_t *err_offset);
 
 /** The first parameter named keyword (NUL-terminated, compared
