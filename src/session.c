@@ -58,7 +58,8 @@ const char *opes_session_reason_name(int reason)
                                         "tls_active",
                                         "starttls_in_txn",
                                         "wrong_hello",
-                                        "bare_line_end"};
+                                        "bare_line_end",
+                                        "unsolicited"};
     if (reason < 0 || (size_t)reason >= sizeof names / sizeof names[0])
         return NULL;
     return names[reason];
@@ -1184,6 +1185,12 @@ opes_status opes_session_tls_started(opes_session *s)
 {
     if (!s)
         return OPES_EINVAL;
+    if (s->role == OPES_ROLE_CLIENT) {
+        opes_status st = opes__session_client_tls(s);
+        if (st == OPES_OK)
+            s->tls = 1;
+        return st;
+    }
     if (s->due || !(s->phase == P_TLS || (s->pos == 0 && s->phase == P_COMMAND && !s->hello)))
         return OPES_ESTATE;
     /* RFC 3207 4.2: "the SMTP protocol is reset to the initial state (the
@@ -1194,8 +1201,6 @@ opes_status opes_session_tls_started(opes_session *s)
     greeted_state(s);
     s->tls = 1;
     opes_smtp_config_offer(s->cfg, "STARTTLS", 0, NULL);
-    if (s->role == OPES_ROLE_CLIENT)
-        opes_smtp_config_offer(s->peer_cfg, "STARTTLS", 0, NULL);
     return OPES_OK;
 }
 

@@ -30,11 +30,12 @@ enum session_due {
 
 /* Client role: one command sent and not yet answered. */
 struct client_cmd {
-    uint8_t verb; /* OPES_VERB_*, 0 for the greeting */
-    uint8_t kind; /* enum client_kind (session_client.c) */
-    uint8_t wait; /* the client had to wait for its reply (RFC 2920 3.1) */
-    uint8_t pad;
-    uint32_t count; /* replies it takes (LMTP end of data: one per recipient) */
+    uint8_t verb;   /* OPES_VERB_*, 0 for the greeting */
+    uint8_t kind;   /* enum client_kind (session_client.c) */
+    uint8_t wait;   /* the client had to wait for its reply (RFC 2920 3.1) */
+    uint8_t last;   /* BDAT LAST */
+    uint32_t count; /* replies it takes (LMTP end of data: one per accepted
+                       recipient; 0: count them when the reply comes) */
 };
 
 #define CLIENT_QUEUE 256
@@ -99,22 +100,31 @@ struct opes_session {
     /* client role */
     struct client_cmd queue[CLIENT_QUEUE];
     size_t q_head, q_len;
-    int c_greeted;     /* the greeting has been read */
-    int c_ehlo_ok;     /* an EHLO/LHLO reply with capabilities was read */
-    int c_data_open;   /* 354 read: the message data may be sent */
-    int c_auth_open;   /* 334 read: an AUTH response line may be sent */
-    int c_tls_wait;    /* 220 to STARTTLS read: TLS must start */
-    int c_closed;      /* 221 read */
-    int c_plain_hello; /* HELO accepted: no extensions */
-    size_t c_rcpt_ok;  /* recipients accepted in this transaction */
-    size_t c_line;     /* line index in the reply being read */
-    int c_reply_code;  /* the code of the reply being read */
-    size_t c_ehlo_len; /* bytes of the EHLO reply copied into the arena */
-    int c_ehlo_over;   /* the EHLO reply did not fit */
-    int c_txn;         /* MAIL sent and accepted or pending */
+    int c_greeted;        /* the greeting has been read */
+    int c_refused;        /* the greeting was not 220: only QUIT */
+    int c_quit_sent;      /* QUIT was sent */
+    opes_status c_broken; /* the reply stream broke (sticky) */
+    int c_hello;          /* verb of the accepted EHLO/HELO/LHLO, 0 */
+    size_t c_rcpt_sent;   /* RCPT commands sent in this transaction */
+    int c_body;           /* DATA or BDAT sent in this transaction */
+    int c_bdat_failed;    /* a chunk was refused (RFC 3030 2) */
+    int c_binary;         /* MAIL had BODY=BINARYMIME */
+    int c_ehlo_ok;        /* an EHLO/LHLO reply with capabilities was read */
+    int c_data_open;      /* 354 read: the message data may be sent */
+    int c_auth_open;      /* 334 read: an AUTH response line may be sent */
+    int c_tls_wait;       /* 220 to STARTTLS read: TLS must start */
+    int c_closed;         /* 221 read */
+    int c_plain_hello;    /* HELO accepted: no extensions */
+    size_t c_rcpt_ok;     /* recipients accepted in this transaction */
+    size_t c_line;        /* line index in the reply being read */
+    int c_reply_code;     /* the code of the reply being read */
+    size_t c_ehlo_len;    /* bytes of the EHLO reply copied into the arena */
+    int c_ehlo_over;      /* the EHLO reply did not fit */
+    int c_txn;            /* MAIL sent and accepted or pending */
 };
 
 void opes__session_client_reset(opes_session *s);
+opes_status opes__session_client_tls(opes_session *s);
 opes_status opes__session_client_feed(opes_session *s, const char *buf, size_t len, size_t *used,
                                       opes_session_event *ev);
 

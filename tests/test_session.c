@@ -1432,7 +1432,7 @@ static void test_api(void)
     CHECK(opes_session_event_name(OPES_SESSION_EV_PIPELINING_VIOLATION) != NULL);
     CHECK(opes_session_event_name(12) == NULL);
     CHECK(strcmp(opes_session_reason_name(OPES_REASON_BARE_LINE_END), "bare_line_end") == 0);
-    CHECK(opes_session_reason_name(23) == NULL);
+    CHECK(opes_session_reason_name(24) == NULL);
     CHECK(opes_session_reason_name(-1) == NULL);
 }
 

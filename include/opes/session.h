@@ -40,6 +40,7 @@
 #include "command.h"
 #include "common.h"
 #include "data.h"
+#include "ehlo.h"
 #include "reply.h"
 #include "smtp_config.h"
 #include "status.h"
@@ -166,7 +167,9 @@ enum opes_session_reason {
     OPES_REASON_TLS_ACTIVE = 19,      /* STARTTLS under TLS: 503 */
     OPES_REASON_STARTTLS_IN_TXN = 20, /* STARTTLS inside a transaction: 503 */
     OPES_REASON_WRONG_HELLO = 21,     /* HELO/EHLO in LMTP, LHLO in SMTP: 500 */
-    OPES_REASON_BARE_LINE_END = 22    /* data with bare CR/LF, OPES_DATA_REJECT: 550 */
+    OPES_REASON_BARE_LINE_END = 22,   /* data with bare CR/LF, OPES_DATA_REJECT: 550 */
+    OPES_REASON_UNSOLICITED = 23      /* client: a reply no command waits for (a 421 may
+                                         come at any time, RFC 5321 3.8) */
 };
 
 /**
@@ -301,11 +304,19 @@ OPES_API const opes_smtp_config *opes_session_config(const opes_session *s);
  * needs_reply, the caller must call opes_session_respond() (needs_reply
  * times) before feeding again.
  *
+ * Client role: the server's bytes, read with the reply push parser: one
+ * REPLY event per reply line (ev->reply, ev->reply_code, ev->last for the
+ * last line of a reply), ev->verb the command it answers; a reply no command
+ * waits for has ev->reason OPES_REASON_UNSOLICITED. A malformed reply breaks
+ * the stream (see the client role below).
+ *
  * @param buf   bytes from the peer; may be NULL iff len is 0
  * @param[out] used  bytes of buf consumed (<= len)
  * @param[out] ev    the event (type OPES_SESSION_EV_NONE when none)
- * @return OPES_OK (an event or NONE); OPES_ESTATE (a reply is due, or the
- *         session is closed after QUIT: nothing consumed); OPES_EINVAL.
+ * @return OPES_OK (an event or NONE); OPES_ESTATE (server: a reply is due,
+ *         or the session is closed after QUIT: nothing consumed); client: a
+ *         status of opes_reply_parser_feed() for a malformed reply (sticky
+ *         until opes_session_reset()); OPES_EINVAL.
  */
 OPES_API opes_status opes_session_feed(opes_session *s, const char *buf, size_t len, size_t *used,
                                        opes_session_event *ev);
@@ -349,7 +360,9 @@ OPES_API opes_status opes_session_reply_sent(opes_session *s, size_t unread);
  * TLS is up (RFC 3207 4.2): the session is reset to the state after the
  * greeting — no HELO, no transaction, not authenticated — and STARTTLS is no
  * longer offered. Valid after the 220 to STARTTLS, or before the first byte
- * for implicit TLS.
+ * for implicit TLS. Client role: after the server's 220 to STARTTLS; the
+ * server's capabilities are forgotten ("The client MUST discard any
+ * knowledge obtained from the server"), EHLO is due again.
  * @return OPES_OK; OPES_ESTATE (neither); OPES_EINVAL.
  */
 OPES_API opes_status opes_session_tls_started(opes_session *s);
@@ -404,6 +417,80 @@ OPES_API opes_status opes_session_rcpt(const opes_session *s, size_t i, opes_com
  * @return OPES_OK, OPES_EINVAL.
  */
 OPES_API opes_status opes_session_data_summary(const opes_session *s, opes_data_summary *out);
+
+/* ---- client role -------------------------------------------------------------
+ *
+ * The client tells the session each command line before it sends it
+ * (opes_session_client_send()), and feeds it the server's bytes
+ * (opes_session_feed()): each reply line comes back as a REPLY event matched
+ * by count to the command it answers (RFC 2920 3.1: "Matching on the basis of
+ * either the error code value or associated text is expressly forbidden"),
+ * the first reply to the greeting. The session follows the replies: the EHLO
+ * capabilities (ehlo.h), the transaction, the data phase after 354, the AUTH
+ * exchange after 334, TLS after 220 to STARTTLS; and it says what the client
+ * may send next (opes_session_client_may_send()). A malformed reply breaks
+ * the stream: opes_session_feed() returns the reply parser's status, sticky
+ * until opes_session_reset().
+ */
+
+/** What a client may send that is not a command (opes_session_client_may_send()). */
+enum opes_client_send {
+    /** Message data after the 354 to DATA (then opes_session_client_data_end()). */
+    OPES_SEND_CONTENT = 100,
+    /** A response line inside an AUTH exchange, after a 334 (RFC 4954 4). */
+    OPES_SEND_AUTH_LINE = 101
+};
+
+/**
+ * Client role: may the client send a command of this verb (OPES_VERB_*), or
+ * OPES_SEND_CONTENT / OPES_SEND_AUTH_LINE, now? No before the greeting (RFC
+ * 5321 3.1), after QUIT, while TLS is due, while the data or an AUTH response
+ * is due (then only that); nothing past a command whose reply must be awaited
+ * (RFC 2920 3.1: EHLO, DATA, VRFY, EXPN, NOOP, QUIT, STARTTLS, AUTH but PLAIN
+ * or EXTERNAL with an initial response), and nothing at all before the
+ * previous reply when the server did not offer PIPELINING; MAIL only after an
+ * accepted EHLO/HELO/LHLO and outside a transaction, RCPT inside one, DATA
+ * after a RCPT and not after BDAT, BDAT/STARTTLS/AUTH only when offered (and
+ * AUTH and STARTTLS outside a transaction, AUTH not after success, STARTTLS
+ * not under TLS); LHLO and not HELO/EHLO with OPES_PROTOCOL_LMTP, the reverse
+ * otherwise. Parameters are judged by opes_session_client_send().
+ * @return 1 or 0 (0 also for NULL, a server session or an unknown verb).
+ */
+OPES_API int opes_session_client_may_send(const opes_session *s, int verb);
+
+/**
+ * Client role: the client is about to send this command line (CRLF
+ * included), or, inside an AUTH exchange, this response line. It is parsed as
+ * the server will parse it, under what the server offered in its EHLO reply
+ * (opes_command_parse() with a config offering exactly those extensions: a
+ * MAIL parameter it did not offer is OPES_EPARAM_UNKNOWN, BDAT without
+ * CHUNKING OPES_ENOT_OFFERED), checked with opes_session_client_may_send(),
+ * and queued: the next reply not yet matched answers it.
+ * @return OPES_OK (queued: send it); the parser's status (a syntax or limit
+ *         status: not queued); OPES_ESTATE (may not be sent now);
+ *         OPES_ENOSPC (256 commands await their replies); OPES_EINVAL (not
+ *         one whole line, NULL, or a server session).
+ */
+OPES_API opes_status opes_session_client_send(opes_session *s, const char *line, size_t len);
+
+/**
+ * Client role: the message data after 354 has been sent, terminator
+ * included (opes_data_encoder). Its reply (for LMTP one per accepted
+ * recipient, RFC 2033 4.2) is now awaited.
+ * @return OPES_OK; OPES_ESTATE (no data was due); OPES_ENOSPC; OPES_EINVAL.
+ */
+OPES_API opes_status opes_session_client_data_end(opes_session *s);
+
+/**
+ * Client role: the server's capabilities from its last EHLO (or LHLO) reply
+ * (a view into session memory, valid until the next EHLO reply, TLS or a
+ * reset).
+ * @return OPES_OK; OPES_ENOTFOUND (no 250 EHLO reply yet, or HELO); OPES_EINVAL.
+ */
+OPES_API opes_status opes_session_client_ehlo(const opes_session *s, const opes_ehlo **out);
+
+/** Client role: commands sent whose replies have not all arrived (0 for NULL). */
+OPES_API size_t opes_session_client_pending(const opes_session *s);
 
 #ifdef __cplusplus
 }
