@@ -85,7 +85,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRC))
-BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_SRC := $(filter-out bench/bench_util.c,$(sort $(wildcard bench/bench_*.c)))
 
 STATIC := $(B)/libopes.a
 SHARED_REAL := $(B)/libopes.so.$(ABI).$(MINOR).$(PATCH)
