@@ -701,6 +701,8 @@ opes_status opes_session_reply_sent(opes_session *s, size_t unread)
 {
     if (!s)
         return OPES_EINVAL;
+    if (s->role != OPES_ROLE_SERVER)
+        return OPES_ESTATE;
     if (s->greet && s->pos == 0) {
         /* the greeting: nothing may come before it */
         s->win_start = 0;
@@ -1170,9 +1172,9 @@ opes_status opes_session_respond(opes_session *s, int code)
         if (wait && s->phase != P_TLS && !s->term_pending) {
             s->term_pending = 1;
             s->term_end = s->pos;
-            s->term_verb = kind == D_COMMAND || kind == D_AUTH_LINE ? s->pend_verb
-                           : kind == D_MESSAGE_END                  ? s->last_body
-                                                                    : OPES_VERB_UNKNOWN;
+            s->term_verb = kind == D_MESSAGE_END ? s->last_body
+                           : kind == D_CHUNK_END ? OPES_VERB_BDAT
+                                                 : s->pend_verb;
         }
     }
     return OPES_OK;

@@ -173,10 +173,13 @@ enum opes_session_reason {
 };
 
 /**
- * One event. Only the fields of its type are meaningful; the others are 0.
- * Views (command, auth, content, reply) point into the buffer given to the
- * feed call that returned the event, or, for DATA content, into static
- * constants: valid as long as the caller keeps those bytes.
+ * One event. Only the fields of its type are meaningful: the scalar fields
+ * of other types are 0, and command, auth and reply are written only for
+ * their own types (they are large; clearing them per event would cost more
+ * than the event). Views (command, auth, content, reply) point into the
+ * buffer given to the feed call that returned the event, or, for DATA
+ * content, into static constants: valid as long as the caller keeps those
+ * bytes.
  */
 typedef struct opes_session_event {
     int type;               /* enum opes_session_event_type */
@@ -349,10 +352,11 @@ OPES_API opes_status opes_session_respond(opes_session *s, int code);
  * STARTTLS and AUTH — but AUTH PLAIN or EXTERNAL with an initial response,
  * RFC 4954 4; not BDAT, RFC 3030 2; not the end of the data; every reply when
  * PIPELINING is not offered; and the greeting, before the first command),
- * any command that begins in those bytes is reported with a
- * PIPELINING_VIOLATION event. Call it after writing replies and before
- * feeding the bytes that follow; without calls nothing is reported.
- * @return OPES_OK, OPES_EINVAL.
+ * the command that begins in those bytes first is reported with a
+ * PIPELINING_VIOLATION event (once per such reply). Call it after writing
+ * replies and before feeding the bytes that follow; without calls nothing is
+ * reported.
+ * @return OPES_OK, OPES_ESTATE (a client session), OPES_EINVAL.
  */
 OPES_API opes_status opes_session_reply_sent(opes_session *s, size_t unread);
 
