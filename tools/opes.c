@@ -9,22 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "json.h"
-
-/* Exit codes: docs/cli.md "Exit status". */
-enum {
-    EX_DONE = 0,     /* done */
-    EX_WANTING = 1,  /* the input was judged and found wanting */
-    EX_NOTINPUT = 2, /* the input is not what the command reads (or unreadable) */
-    EX_NOTHING = 3,  /* nothing to do by rule */
-    EX_USAGE = 64,   /* usage error, incl. an option value refused */
-    EX_SOFTWARE = 70 /* internal failure (out of memory) */
-};
 
 static const char *prog = "opes";
 
-/* A usage error: the message, then the argument it is about (if any). */
-static void usage_error(const char *msg, const char *arg)
+/* see cli.h */
+void usage_error(const char *msg, const char *arg)
 {
     if (arg)
         fprintf(stderr, "%s: %s: '%s'\n", prog, msg, arg);
@@ -51,6 +42,15 @@ static const char help_text[] =
     "      --offer-all          offer PIPELINING SIZE 8BITMIME SMTPUTF8 DSN\n"
     "                           CHUNKING ENHANCEDSTATUSCODES STARTTLS AUTH\n"
     "      --utf8               SMTPUTF8 in effect for RCPT/VRFY/EXPN\n"
+    "  smtp check [--strict|--lenient] [--one-write] [FILE]\n"
+    "                           play the server for the bytes an SMTP client sent\n"
+    "                           (FILE or stdin): one JSON object per command, AUTH\n"
+    "                           line and message body, with the reply a correct\n"
+    "                           server gives, errors and notes\n"
+    "      --strict             reject every deviation (default)\n"
+    "      --lenient            accept real-world deviations, reported as notes\n"
+    "      --one-write          the input was one burst: report every command sent\n"
+    "                           before a reply it had to wait for (RFC 2920)\n"
     "  xtext encode|decode [STRING]\n"
     "                           RFC 3461 xtext of STRING (or stdin), raw bytes out\n"
     "\n"
@@ -88,8 +88,8 @@ static char *read_all(FILE *f, size_t *n)
     return buf;
 }
 
-/* Open FILE ("-" or NULL = stdin) and read it whole. Exit code on failure. */
-static int load_input(const char *path, char **buf, size_t *len)
+/* see cli.h */
+int load_input(const char *path, char **buf, size_t *len)
 {
     FILE *f = stdin;
     if (path && strcmp(path, "-") != 0) {
@@ -405,6 +405,8 @@ int main(int argc, char **argv)
     if (strcmp(c, "smtp") == 0) {
         if (argc >= 3 && strcmp(argv[2], "parse") == 0)
             return cmd_smtp_parse(argc - 2, argv + 2);
+        if (argc >= 3 && strcmp(argv[2], "check") == 0)
+            return cmd_smtp_check(argc - 2, argv + 2);
         usage_error("smtp: unknown or missing subcommand", argc >= 3 ? argv[2] : NULL);
         return EX_USAGE;
     }

@@ -6,7 +6,7 @@
  * and link with `pkg-config --libs libopes`.
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
- * (smtp_config, path, params, xtext, command, reply, ehlo) -> mail -> opes/dsn.
+ * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail -> opes/dsn.
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -23,5 +23,6 @@
 #include "reply.h"
 #include "ehlo.h"
 #include "data.h"
+#include "session.h"
 
 #endif /* OPES_OPES_H */

@@ -1,0 +1,28 @@
+/* What the files of the opes tool share (docs/cli.md is the contract). */
+#ifndef OPES_TOOL_CLI_H
+#define OPES_TOOL_CLI_H
+
+#include <stddef.h>
+
+/* Exit codes: docs/cli.md "Exit status". */
+enum {
+    EX_DONE = 0,     /* done */
+    EX_WANTING = 1,  /* the input was judged and found wanting */
+    EX_NOTINPUT = 2, /* the input is not what the command reads (or unreadable) */
+    EX_NOTHING = 3,  /* nothing to do by rule */
+    EX_USAGE = 64,   /* usage error, incl. an option value refused */
+    EX_SOFTWARE = 70 /* internal failure (out of memory) */
+};
+
+/* A usage error on stderr: the message, then the argument it is about (if
+ * any), then a hint to --help. */
+void usage_error(const char *msg, const char *arg);
+
+/* Open FILE ("-" or NULL = stdin) and read it whole into a malloc'd buffer.
+ * EX_DONE, or the exit code on failure (a diagnostic is printed). */
+int load_input(const char *path, char **buf, size_t *len);
+
+/* opes smtp check (tools/cmd_smtp_check.c) */
+int cmd_smtp_check(int argc, char **argv);
+
+#endif
