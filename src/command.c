@@ -496,8 +496,8 @@ static opes_status ascii_or_lenient(struct pctx *x, const char *p, size_t n)
             return invalid_char(x, off_of(x, p + i));
         {
             size_t k = opes__utf8_seq((const unsigned char *)p + i, n - i, NULL);
-            if (k == 0)
-                return fail(x, OPES_EBAD_UTF8, off_of(x, p + i), 501, "5.5.2");
+            if (k == 0) /* ill-formed: an invalid character, as everywhere */
+                return fail(x, OPES_EBAD_UTF8, off_of(x, p + i), 500, "5.5.2");
             i += k;
         }
         x->cmd->notes |= OPES_NOTE_8BIT;
@@ -529,11 +529,20 @@ static opes_status do_hello(struct pctx *x, const char *a, size_t n)
  * (RFC 5321 4.5.3.1.9 "501 Path too long"); a non-ASCII byte without
  * SMTPUTF8: 500 (RFC 5321 2.4) with X.6.7 "Non-ASCII addresses not
  * permitted for that sender/recipient" (RFC 6531 4.2). */
+/* A path error. Non-ASCII: well-formed UTF-8 without SMTPUTF8 in effect is
+ * an address the server may not take, "550" for MAIL, "553" for RCPT with
+ * X.6.7 (RFC 6531 3.5); ill-formed UTF-8 is an invalid character anywhere,
+ * "500" (RFC 5321 2.4), as in every other command. */
 static opes_status path_fail(struct pctx *x, opes_status st, const char *at, int utf8, int is_mail)
 {
-    if (!utf8 && (st == OPES_EBAD_UTF8 || st == OPES_EBAD_CHAR) && (unsigned char)*at >= 0x80)
-        return fail(x, st, off_of(x, at), 500, "5.6.7");
-    return fail(x, st, off_of(x, at), 501, is_mail ? "5.1.7" : "5.1.3");
+    size_t off = off_of(x, at);
+    if ((st == OPES_EBAD_UTF8 || st == OPES_EBAD_CHAR) && (unsigned char)*at >= 0x80) {
+        size_t rem = x->cmd->line_len > off ? x->cmd->line_len - off : 0;
+        if (!utf8 && rem && opes__utf8_seq((const unsigned char *)at, rem, NULL) != 0)
+            return fail(x, OPES_EBAD_UTF8, off, is_mail ? 550 : 553, "5.6.7");
+        return fail(x, OPES_EBAD_UTF8, off, 500, "5.5.2");
+    }
+    return fail(x, st, off, 501, is_mail ? "5.1.7" : "5.1.3");
 }
 
 /* Map a parameter status (RFC 5321 4.1.1.11: 555 for a parameter not
@@ -652,7 +661,8 @@ static opes_status do_mail_rcpt(struct pctx *x, const char *a, size_t n, int is_
             const char *qe = q + cmd->path.mailbox.len;
             while (q < qe && (unsigned char)*q < 0x80)
                 q++;
-            return fail(x, OPES_EBAD_UTF8, off_of(x, q < qe ? q : a), 500, "5.6.7");
+            /* RFC 6531 3.5: a MAIL needing SMTPUTF8 without it, 550 X.6.7 */
+            return fail(x, OPES_EBAD_UTF8, off_of(x, q < qe ? q : a), 550, "5.6.7");
         }
     }
     return OPES_OK;

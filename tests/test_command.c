@@ -1300,7 +1300,8 @@ static void test_case_space_chars(void)
     CHECK_LINE(cfg, "NOOP gr\xc3\xbc\xc3\x9f\r\n", OPES_EBAD_CHAR, OPES_VERB_NOOP, 500, "5.5.2");
     CHECK_ST(parse(len, "NOOP gr\xc3\xbc\xc3\x9f\r\n", &c, &used), OPES_OK);
     CHECK(c.notes & OPES_NOTE_8BIT);
-    CHECK_LINE(len, "NOOP gr\xfc\r\n", OPES_EBAD_UTF8, OPES_VERB_NOOP, 501, "5.5.2");
+    /* ill-formed UTF-8 is an invalid character whatever the mode */
+    CHECK_LINE(len, "NOOP gr\xfc\r\n", OPES_EBAD_UTF8, OPES_VERB_NOOP, 500, "5.5.2");
     CHECK_LINE(cfg, "HELP gr\xc3\xbc\r\n", OPES_EBAD_CHAR, OPES_VERB_HELP, 500, "5.5.2");
     CHECK_ST(parse(len, "HELP gr\xc3\xbc\r\n", &c, &used), OPES_OK);
     /* EHLO is ASCII even with SMTPUTF8 (RFC 6531 3.7.1) */
@@ -1347,26 +1348,29 @@ static void test_smtputf8(void)
     CHECK_ST(parse(u, "MAIL FROM:<j\xc3\xb6ran@example.com> SMTPUTF8\r\n", &c, &used), OPES_OK);
     CHECK(c.path.flags & OPES_PATH_F_UTF8);
     CHECK_EQ(opes_params_smtputf8(&c.params), OPES_OK);
-    /* without it: 500 with X.6.7 */
+    /* without it: 550 with X.6.7 (RFC 6531 3.5: MAIL 550, RCPT 553) */
     CHECK_ST(parse(u, "MAIL FROM:<j\xc3\xb6ran@example.com>\r\n", &c, &used), OPES_EBAD_UTF8);
-    CHECK_EQ(c.reply_code, 500);
+    CHECK_EQ(c.reply_code, 550);
     CHECK(strcmp(c.enhanced, "5.6.7") == 0);
     CHECK_EQ(c.error_offset, 12);
     /* not offered at all */
     CHECK_ST(parse(no, "MAIL FROM:<j\xc3\xb6ran@example.com>\r\n", &c, &used), OPES_EBAD_UTF8);
-    CHECK_EQ(c.reply_code, 500);
+    CHECK_EQ(c.reply_code, 550);
     CHECK(strcmp(c.enhanced, "5.6.7") == 0);
     CHECK_EQ(c.error_offset, 12);
     CHECK_LINE(no, "MAIL FROM:<j\xc3\xb6ran@example.com> SMTPUTF8\r\n", OPES_EBAD_UTF8,
-               OPES_VERB_MAIL, 500, "5.6.7");
+               OPES_VERB_MAIL, 550, "5.6.7");
     CHECK_LINE(no, "MAIL FROM:<joran@example.com> SMTPUTF8\r\n", OPES_EPARAM_UNKNOWN,
                OPES_VERB_MAIL, 555, "5.5.4");
-    /* malformed UTF-8 with SMTPUTF8: a syntax error, 501 */
+    /* malformed UTF-8, with SMTPUTF8 or without: an invalid character, 500
+     * (RFC 5321 2.4), as in every command */
     CHECK_LINE(u, "MAIL FROM:<j\xf6ran@example.com> SMTPUTF8\r\n", OPES_EBAD_UTF8, OPES_VERB_MAIL,
-               501, "5.1.7");
+               500, "5.5.2");
+    CHECK_LINE(no, "MAIL FROM:<j\xf6ran@example.com>\r\n", OPES_EBAD_UTF8, OPES_VERB_MAIL, 500,
+               "5.5.2");
     /* RCPT: the transaction's state */
     CHECK_LINE(u, "RCPT TO:<\xe7\x94\xa8\xe6\x88\xb7@example.com>\r\n", OPES_EBAD_UTF8,
-               OPES_VERB_RCPT, 500, "5.6.7");
+               OPES_VERB_RCPT, 553, "5.6.7");
     opes_smtp_config_set_utf8(u, 1);
     CHECK_ST(parse(u, "RCPT TO:<\xe7\x94\xa8\xe6\x88\xb7@example.com>\r\n", &c, &used), OPES_OK);
     CHECK_STR(c.path.local_part, "\xe7\x94\xa8\xe6\x88\xb7");

@@ -1261,7 +1261,7 @@ static void test_limits(void)
                         "`RCPT` command RCPT OPES_OK [250 2.1.5 none]\n"
                         "`RCPT` command RCPT OPES_OK [250 2.1.5 none]\n"
                         "`RCPT` command RCPT OPES_OK [452 4.5.3 too_many_rcpts]\n"
-                        "`RCPT` command RCPT OPES_EBAD_UTF8 [500 5.6.7 parse]\n"
+                        "`RCPT` command RCPT OPES_EBAD_UTF8 [553 5.6.7 parse]\n"
                         "`RSET` command RSET OPES_OK [250 2.0.0 none]\n"
                         "`MAIL` command MAIL OPES_OK [250 2.1.0 none]\n"
                         "`RCPT` command RCPT OPES_OK [250 2.1.5 none]\n"

@@ -109,7 +109,9 @@ typedef struct opes_command {
  *   bare CR; bare LF (strict)                  OPES_EBARE_CR / _LF     500   5.5.2
  *   NUL, other controls, DEL                   OPES_EBAD_CHAR          500   5.5.2
  *   non-ASCII not allowed (not in a path)      OPES_EBAD_CHAR          500   5.5.2
- *   non-ASCII in a path without SMTPUTF8       OPES_EBAD_UTF8          500   5.6.7
+ *   ill-formed UTF-8, anywhere, any mode       OPES_EBAD_UTF8          500   5.5.2
+ *   UTF-8 in a MAIL path without SMTPUTF8      OPES_EBAD_UTF8          550   5.6.7
+ *   UTF-8 in a RCPT path without SMTPUTF8      OPES_EBAD_UTF8          553   5.6.7
  *   unknown verb (also an empty line)          OPES_EUNKNOWN_COMMAND   500   5.5.1
  *   BDAT/STARTTLS/AUTH not offered             OPES_ENOT_OFFERED       502   5.5.1
  *   argument missing                           OPES_EMISSING_ARG       501   5.5.4
@@ -132,7 +134,8 @@ typedef struct opes_command {
  * Sources: RFC 5321 4.2.4 (500 for unrecognized, 502 for recognized but
  * not implemented), 4.1.1 and 4.3.2 (501 for DATA/RSET/QUIT arguments),
  * 4.5.3.1.9 ("500 Line too long", "501 Path too long"), 4.1.1.11 (555),
- * 4.2.3 (504 "Command parameter not implemented"), 2.4 (500 invalid
+ * 4.2.3 (504 "Command parameter not implemented"), RFC 6531 3.5 (550/553
+ * X.6.7 for an address that needs SMTPUTF8), 2.4 (500 invalid
  * character); RFC 3207 4 (501 for STARTTLS arguments); RFC 4954 4 and 6
  * (501 5.5.2 bad base64, 500 5.5.6 line too long); RFC 3463 3.6 (X.5.1
  * invalid command, X.5.2 syntax error, X.5.4 invalid arguments), 3.2 (X.1.3
