@@ -326,14 +326,24 @@ opes_status opes_session_set_arena_size(opes_session *s, size_t size)
 {
     const opes_allocator *ap;
     char *na;
+    int keep_ehlo;
     if (!s || !s->heap || size < arena_min(s->cfg) || size > UINT32_MAX)
         return OPES_EINVAL;
     if (s->txn_open || s->due || s->phase == P_DATA || s->phase == P_BDAT)
+        return OPES_ESTATE;
+    /* client role: the arena holds the lines of an EHLO reply being read */
+    if (s->role == OPES_ROLE_CLIENT && s->c_ehlo_reading)
         return OPES_ESTATE;
     ap = s->alloc.alloc ? &s->alloc : NULL;
     na = opes__alloc(ap, size);
     if (!na)
         return OPES_ENOMEM;
+    /* client role: the last EHLO reply moves along when it fits (the
+     * capabilities are parsed again: their views point into the arena);
+     * otherwise it is forgotten (what the server offers stays known) */
+    keep_ehlo = s->role == OPES_ROLE_CLIENT && s->c_ehlo_ok && s->c_ehlo_len <= size;
+    if (keep_ehlo)
+        memcpy(na, s->arena, s->c_ehlo_len);
     if (s->arena_heap)
         opes__free(ap, s->arena, s->arena_cap);
     s->arena = na;
@@ -341,6 +351,15 @@ opes_status opes_session_set_arena_size(opes_session *s, size_t size)
     s->arena_heap = 1;
     /* the old envelope (if any) is gone */
     s->a_used = s->mail_len = s->nrcpt = 0;
+    if (s->role == OPES_ROLE_CLIENT) {
+        size_t u = 0;
+        if (!keep_ehlo ||
+            opes_ehlo_parse(s->cfg, s->arena, s->c_ehlo_len, s->ehlo, &u) != OPES_OK) {
+            s->c_ehlo_ok = 0;
+            s->c_ehlo_len = 0;
+        }
+        s->c_ehlo_over = 0;
+    }
     return OPES_OK;
 }
 

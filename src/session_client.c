@@ -58,6 +58,7 @@ static void forget_server(opes_session *s)
     s->c_ehlo_ok = 0;
     s->c_ehlo_len = 0;
     s->c_ehlo_over = 0;
+    s->c_ehlo_reading = 0;
     s->c_auth_open = 0;
     s->c_tls_wait = 0;
     s->authenticated = 0;
@@ -458,7 +459,8 @@ opes_status opes__session_client_feed(opes_session *s, const char *buf, size_t l
             s->c_ehlo_len = 0;
             s->c_ehlo_over = 0;
         }
-        if (u <= s->arena_cap - s->c_ehlo_len) {
+        s->c_ehlo_reading = !rev.line.is_last;
+        if (s->c_ehlo_len <= s->arena_cap && u <= s->arena_cap - s->c_ehlo_len) {
             memcpy(s->arena + s->c_ehlo_len, buf, u);
             s->c_ehlo_len += u;
         } else {

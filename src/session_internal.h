@@ -120,6 +120,7 @@ struct opes_session {
     int c_reply_code;     /* the code of the reply being read */
     size_t c_ehlo_len;    /* bytes of the EHLO reply copied into the arena */
     int c_ehlo_over;      /* the EHLO reply did not fit */
+    int c_ehlo_reading;   /* an EHLO reply is being copied into the arena */
     int c_txn;            /* MAIL sent and accepted or pending */
 };
 

@@ -355,6 +355,47 @@ static void test_tls_auth_client(void)
     opes_session_free(s);
 }
 
+/* opes_session_set_arena_size() on a client session: the arena holds the
+ * server's EHLO reply. While one is being read it is refused (a smaller arena
+ * would overflow when the rest arrives); after it, the reply moves with the
+ * arena when it fits (the capabilities are parsed again, their views point
+ * into the new arena), and is forgotten when it does not. */
+static void test_arena_client(void)
+{
+    char big[8000], log[8192];
+    size_t n = 0;
+    const opes_ehlo *e = NULL;
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n,
+                              "250-XEXTENSION%02d aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", i);
+    opes_session *s = mkclient(0);
+    CHECK_ST(feed_srv(s, "220 hi\r\n", 8, 0, log, sizeof log), OPES_OK);
+    CHECK_ST(csend(s, "EHLO me\r\n"), OPES_OK);
+    CHECK_ST(feed_srv(s, big, n, 0, log, sizeof log), OPES_OK);
+    CHECK(n > 2000);
+    CHECK_ST(opes_session_set_arena_size(s, 2000), OPES_ESTATE); /* mid-reply */
+    CHECK_ST(feed_srv(s, "250 PIPELINING\r\n", 16, 0, log, sizeof log), OPES_OK);
+    CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+    CHECK_EQ(e->nlines, 60); /* the first line is the greeting */
+    /* a bigger arena keeps the reply: the views point into the new one */
+    CHECK_ST(opes_session_set_arena_size(s, 100000), OPES_OK);
+    CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+    CHECK_EQ(e->nlines, 60); /* the first line is the greeting */
+    CHECK_STR(e->line[0].keyword, "XEXTENSION01");
+    CHECK_STR(e->line[59].keyword, "PIPELINING");
+    /* a smaller one cannot: forgotten, but the offers stay known */
+    CHECK_ST(opes_session_set_arena_size(s, 2000), OPES_OK);
+    CHECK_ST(opes_session_client_ehlo(s, &e), OPES_ENOTFOUND);
+    CHECK(opes_session_client_may_send(s, OPES_VERB_MAIL));
+    /* a later EHLO reply that does not fit is read safely, not kept */
+    CHECK_ST(csend(s, "EHLO me\r\n"), OPES_OK);
+    CHECK_ST(feed_srv(s, big, n, 0, log, sizeof log), OPES_OK);
+    CHECK_ST(feed_srv(s, "250 PIPELINING\r\n", 16, 0, log, sizeof log), OPES_OK);
+    CHECK_ST(opes_session_client_ehlo(s, &e), OPES_ENOTFOUND);
+    CHECK_EQ(opes_session_client_pending(s), 0);
+    opes_session_free(s);
+}
+
 static void test_broken_client(void)
 {
     char log[1024];
@@ -547,6 +588,7 @@ int main(void)
     test_lmtp_client();
     test_tls_auth_client();
     test_broken_client();
+    test_arena_client();
     test_captures();
     return TEST_END();
 }

@@ -275,9 +275,19 @@ OPES_API opes_status opes_session_set_option(opes_session *s, int option, int va
  * opes_session_new() and outside a mail transaction; the arena is allocated
  * anew through the session's allocator (the one call after creation that
  * allocates). At least the MAIL line limit plus one RCPT line.
+ *
+ * The old arena is released: the envelope of the last transaction is gone
+ * (opes_session_mail() then gives OPES_ENOTFOUND, opes_session_rcpt_count()
+ * 0) and every view an envelope getter returned ends here. Client role: the
+ * arena holds the server's last EHLO reply; it is moved to the new arena when
+ * it fits, else forgotten (opes_session_client_ehlo() then gives
+ * OPES_ENOTFOUND; what the server offers stays known); either way views from
+ * opes_session_client_ehlo() end here.
  * @return OPES_OK; OPES_EINVAL (too small, or a session made in caller
- *         memory); OPES_ESTATE (a transaction is open or a reply is due);
- *         OPES_ENOMEM (the arena is unchanged).
+ *         memory); OPES_ESTATE (a transaction is open, a reply is due, the
+ *         message data or a chunk is being read, or, client role, an EHLO
+ *         reply is being read into the arena); OPES_ENOMEM (the arena is
+ *         unchanged).
  */
 OPES_API opes_status opes_session_set_arena_size(opes_session *s, size_t size);
 
