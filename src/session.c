@@ -1354,7 +1354,10 @@ opes_status opes_session_data_summary(const opes_session *s, opes_data_summary *
 {
     if (!s || !out)
         return OPES_EINVAL;
-    if (s->last_body == OPES_VERB_BDAT || s->phase == P_BDAT) {
+    /* the phase first: a DATA message after a BDAT one reads the codec */
+    if (s->phase == P_DATA)
+        return opes_data_decoder_summary(s->dec, out);
+    if (s->phase == P_BDAT || s->last_body == OPES_VERB_BDAT) {
         memset(out, 0, sizeof *out);
         out->bytes_in = out->bytes_out = s->bdat_total;
         return OPES_OK;

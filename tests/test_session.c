@@ -1366,6 +1366,30 @@ static void test_arena(void)
     opes_session_free(s);
 }
 
+/* opes_session_data_summary() follows the message being read: during a DATA
+ * message that follows a BDAT one (RFC 3030 2 allows either per
+ * transaction), the DATA codec's counters, not the BDAT chunk total. */
+static void test_summary_after_bdat(void)
+{
+    static const char in[] = "EHLO c.example\r\n"
+                             "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                             "BDAT 12 LAST\r\n0123456789\r\n"
+                             "MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                             "DATA\r\nabc\r\n";
+    opes_session *s = mksession((const char *const[]){"CHUNKING", NULL}, 0);
+    struct drv d;
+    opes_data_summary sum;
+    drv_init(&d, s);
+    drv_run(&d, in, sizeof in - 1, NULL, 0, 0);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_DATA);
+    CHECK_ST(opes_session_data_summary(s, &sum), OPES_OK);
+    CHECK_EQ(sum.bytes_in, 5); /* "abc\r\n" of this message, not the 12 of the chunk */
+    CHECK_EQ(sum.bytes_out, 5);
+    sb_free(&d.log);
+    sb_free(&d.content);
+    opes_session_free(s);
+}
+
 /* ---- creation, options, misuse ------------------------------------------------------ */
 
 struct failing {
@@ -1457,6 +1481,7 @@ int main(void)
     test_smuggling();
     test_limits();
     test_arena();
+    test_summary_after_bdat();
     test_api();
     return TEST_END();
 }
