@@ -780,6 +780,7 @@ static opes_status feed_command(opes_session *s, const char *buf, size_t len, si
     ev->verb = c->verb;
     s->pend_verb = c->verb;
     s->pend_ok = 0;
+    s->pend_refused = st != OPES_OK;
     s->pend_stored = 0;
     s->pend_auth_quick = 0;
     *used = u;
@@ -927,6 +928,7 @@ static opes_status feed_auth(opes_session *s, const char *buf, size_t len, size_
     s->pos += u;
     s->pend_verb = OPES_VERB_AUTH;
     s->pend_ok = st == OPES_OK && !a->cancel;
+    s->pend_refused = st != OPES_OK;
     if (st != OPES_OK) {
         /* RFC 4954 4: 501 for bad base64, 500 (5.5.6) for a line over the
          * buffer; either fails the AUTH command */
@@ -1148,6 +1150,11 @@ opes_status opes_session_respond(opes_session *s, int code)
     if (s->role != OPES_ROLE_SERVER || s->due <= 0)
         return OPES_ESTATE;
     kind = s->due_kind;
+    /* a line the parser refused cannot be accepted: a 2xx or 3xx to it means
+     * the caller and the session disagree (the caller is out of sync) */
+    if ((kind == D_COMMAND || kind == D_LINE_TOO_LONG || kind == D_AUTH_LINE) &&
+        s->pend_refused && (code / 100 == 2 || code / 100 == 3))
+        return OPES_ESTATE;
     switch (kind) {
     case D_COMMAND:
         st = respond_command(s, code);

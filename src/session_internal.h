@@ -78,6 +78,7 @@ struct opes_session {
 
     /* the reply that is due, and what the event it answers left pending */
     int due, due_kind;
+    int pend_refused; /* the parser refused the line the reply is due to */
     int pend_verb, pend_ok, pend_stored, pend_utf8, pend_binary, pend_auth_quick;
     int pend_auth_left;
     size_t pend_len;

@@ -1390,6 +1390,72 @@ static void test_summary_after_bdat(void)
     opes_session_free(s);
 }
 
+/* Feed one whole line that gives an event needing a reply; returns it. */
+static opes_session_event feed_line(opes_session *s, const char *line)
+{
+    opes_session_event ev;
+    size_t used = 0;
+    CHECK_ST(opes_session_feed(s, line, strlen(line), &used, &ev), OPES_OK);
+    CHECK_EQ(used, strlen(line));
+    CHECK_EQ(ev.needs_reply, 1);
+    return ev;
+}
+
+/* A success to a line the parser refused: the caller is out of sync with the
+ * session (it would start TLS, or send data, where the session reads
+ * commands), so respond() refuses it with OPES_ESTATE and nothing changes;
+ * the failure is then taken. RFC 3207 4: "STARTTLS foo" is 501; RFC 5321
+ * 4.1.1.4: "DATA x" is 501 (no argument). */
+static void test_success_to_refused(void)
+{
+    static const char *const offers[] = {"STARTTLS", "AUTH=PLAIN LOGIN", NULL};
+    opes_session *s = mksession(offers, 0);
+    opes_session_event ev;
+    ev = feed_line(s, "EHLO c.example\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    ev = feed_line(s, "STARTTLS foo\r\n");
+    CHECK_EQ(ev.reply_code, 501);
+    CHECK_ST(opes_session_respond(s, 220), OPES_ESTATE);
+    CHECK_EQ(opes_session_replies_due(s), 1);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    CHECK_ST(opes_session_respond(s, 501), OPES_OK);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    ev = feed_line(s, "MAIL FROM:<a@b.example>\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    ev = feed_line(s, "RCPT TO:<c@d.example>\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    ev = feed_line(s, "DATA x\r\n");
+    CHECK_EQ(ev.reply_code, 501);
+    CHECK_ST(opes_session_respond(s, 354), OPES_ESTATE);
+    CHECK_ST(opes_session_respond(s, 250), OPES_ESTATE);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_RCPT);
+    CHECK_ST(opes_session_respond(s, 451), OPES_OK); /* any failure */
+    CHECK_EQ(opes_session_state(s), OPES_STATE_RCPT);
+    ev = feed_line(s, "RSET\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    /* an AUTH line that is not base64 (RFC 4954 4: 501) */
+    ev = feed_line(s, "AUTH LOGIN\r\n");
+    CHECK_ST(opes_session_respond(s, 334), OPES_OK);
+    ev = feed_line(s, "not base64!\r\n");
+    CHECK_EQ(ev.type, OPES_SESSION_EV_AUTH_LINE);
+    CHECK_ST(opes_session_respond(s, 235), OPES_ESTATE);
+    CHECK_ST(opes_session_respond(s, 334), OPES_ESTATE);
+    CHECK_ST(opes_session_respond(s, 501), OPES_OK);
+    CHECK_EQ(opes_session_authenticated(s), 0);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    /* an over-long line (RFC 5321 4.5.3.1.9: 500) */
+    char line[700];
+    memset(line, 'x', sizeof line);
+    memcpy(line, "NOOP ", 5);
+    memcpy(line + sizeof line - 2, "\r\n", 2);
+    size_t used = 0;
+    CHECK_ST(opes_session_feed(s, line, sizeof line, &used, &ev), OPES_OK);
+    CHECK_EQ(ev.type, OPES_SESSION_EV_LINE_TOO_LONG);
+    CHECK_ST(opes_session_respond(s, 250), OPES_ESTATE);
+    CHECK_ST(opes_session_respond(s, 500), OPES_OK);
+    opes_session_free(s);
+}
+
 /* ---- creation, options, misuse ------------------------------------------------------ */
 
 struct failing {
@@ -1482,6 +1548,7 @@ int main(void)
     test_limits();
     test_arena();
     test_summary_after_bdat();
+    test_success_to_refused();
     test_api();
     return TEST_END();
 }

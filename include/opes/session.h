@@ -345,9 +345,14 @@ OPES_API opes_status opes_session_feed(opes_session *s, const char *buf, size_t 
  * (RFC 5321 4.1.4: "the SMTP server MUST stay in the same state"), except
  * that a failed AUTH exchange ends and a refused BDAT chunk fails the
  * transaction (RFC 3030 2). The reply to a message end ends the transaction
- * whatever its code (for LMTP after the last of its replies). A command the
- * parser refused changes nothing, whatever the code.
- * @return OPES_OK; OPES_ESTATE (no reply is due); OPES_ENOSPC (a class 2
+ * whatever its code (for LMTP after the last of its replies). A line the
+ * parser refused (ev->status < 0: a command, an over-long line, an AUTH
+ * line) changes nothing and takes only a failure: a 2xx or 3xx to it (220 to
+ * "STARTTLS foo", 354 to "DATA x") is refused with OPES_ESTATE, the state
+ * and the reply due unchanged, since the caller has lost track of the
+ * session (give the failure proposed, or another 4xx/5xx).
+ * @return OPES_OK; OPES_ESTATE (no reply is due, or a 2xx/3xx to a refused
+ *         line); OPES_ENOSPC (a class 2
  *         reply to MAIL or RCPT whose line the arena cannot hold: nothing
  *         changed, reply again); OPES_EINVAL (code out of range).
  */
