@@ -173,6 +173,7 @@ static void greeted_state(opes_session *s)
     s->viol_at = UINT64_MAX;
     s->last_body = 0;
     s->greet = 0;
+    s->tls_owed_end = 0;
     if (s->role == OPES_ROLE_CLIENT)
         opes__session_client_reset(s);
 }
@@ -729,6 +730,10 @@ opes_status opes_session_reply_sent(opes_session *s, size_t unread)
         s->win_verb = OPES_VERB_UNKNOWN;
         s->greet = 0;
     }
+    if (s->phase == P_TLS && s->pos + unread > s->tls_owed_end)
+        /* RFC 3207 5: bytes the caller holds after the 220 were sent before
+         * TLS; they must be fed (and reported) before TLS may begin */
+        s->tls_owed_end = s->pos + unread;
     if (s->term_pending) {
         s->win_start = s->term_end;
         s->win_end = s->pos + unread;
@@ -1220,6 +1225,11 @@ opes_status opes_session_tls_started(opes_session *s)
         return st;
     }
     if (s->due || !(s->phase == P_TLS || (s->pos == 0 && s->phase == P_COMMAND && !s->hello)))
+        return OPES_ESTATE;
+    /* clear text the caller said it holds (opes_session_reply_sent) has not
+     * all been fed and reported as TLS_INJECTION yet: it would otherwise be
+     * handed to the TLS layer, or lost unreported (CVE-2011-0411) */
+    if (s->phase == P_TLS && s->pos < s->tls_owed_end)
         return OPES_ESTATE;
     /* RFC 3207 4.2: "the SMTP protocol is reset to the initial state (the
      * state in SMTP after a server issues a 220 service ready greeting). The

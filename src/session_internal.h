@@ -97,6 +97,9 @@ struct opes_session {
     int greet;
     int term_pending, term_verb, win_verb;
     uint64_t term_end, win_start, win_end, viol_at;
+    /* STARTTLS: the stream offset up to which bytes held by the caller when
+     * the 220 was sent must be fed before TLS may start */
+    uint64_t tls_owed_end;
 
     /* client role */
     struct client_cmd queue[CLIENT_QUEUE];

@@ -1456,6 +1456,47 @@ static void test_success_to_refused(void)
     opes_session_free(s);
 }
 
+/* RFC 3207 5 (CVE-2011-0411): the caller that read "STARTTLS" together with
+ * injected commands holds those bytes when it writes the 220. It says so
+ * with opes_session_reply_sent(s, unread); TLS may not start until they have
+ * been fed and reported as TLS_INJECTION (else they would go to the TLS
+ * layer, or be lost without a report). */
+static void test_starttls_owed(void)
+{
+    static const char in[] = "STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n";
+    const size_t cmd = 10, rest = sizeof in - 1 - cmd;
+    for (size_t part = 0; part <= rest; part++) {
+        opes_session *s = mksession((const char *const[]){"PIPELINING", "STARTTLS", NULL}, 0);
+        opes_session_event ev;
+        size_t used = 0;
+        ev = feed_line(s, "EHLO c.example\r\n");
+        CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+        CHECK_ST(opes_session_reply_sent(s, 0), OPES_OK);
+        CHECK_ST(opes_session_feed(s, in, sizeof in - 1, &used, &ev), OPES_OK);
+        CHECK_EQ(used, cmd);
+        CHECK_EQ(ev.verb, OPES_VERB_STARTTLS);
+        CHECK_ST(opes_session_respond(s, 220), OPES_OK);
+        CHECK_ST(opes_session_reply_sent(s, rest), OPES_OK);
+        CHECK_ST(opes_session_tls_started(s), OPES_ESTATE); /* nothing fed yet */
+        size_t fed = 0;
+        if (part) {
+            CHECK_ST(opes_session_feed(s, in + cmd, part, &used, &ev), OPES_OK);
+            CHECK_EQ(ev.type, OPES_SESSION_EV_TLS_INJECTION);
+            CHECK_EQ(ev.content.len, part);
+            fed = used;
+        }
+        if (fed < rest) {
+            CHECK_ST(opes_session_tls_started(s), OPES_ESTATE);
+            CHECK_ST(opes_session_feed(s, in + cmd + fed, rest - fed, &used, &ev), OPES_OK);
+            CHECK_EQ(ev.type, OPES_SESSION_EV_TLS_INJECTION);
+            CHECK_EQ(ev.offset, 16 + cmd + fed);
+        }
+        CHECK_ST(opes_session_tls_started(s), OPES_OK);
+        CHECK_EQ(opes_session_state(s), OPES_STATE_INIT);
+        opes_session_free(s);
+    }
+}
+
 /* ---- creation, options, misuse ------------------------------------------------------ */
 
 struct failing {
@@ -1549,6 +1590,7 @@ int main(void)
     test_arena();
     test_summary_after_bdat();
     test_success_to_refused();
+    test_starttls_owed();
     test_api();
     return TEST_END();
 }

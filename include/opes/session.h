@@ -370,7 +370,10 @@ OPES_API opes_status opes_session_respond(opes_session *s, int code);
  * the command that begins in those bytes first is reported with a
  * PIPELINING_VIOLATION event (once per such reply). Call it after writing
  * replies and before feeding the bytes that follow; without calls nothing is
- * reported.
+ * reported. After the 220 to STARTTLS it also records that the `unread`
+ * bytes are owed: they were sent in clear text before TLS, and
+ * opes_session_tls_started() is refused until they have been fed (each
+ * reported as OPES_SESSION_EV_TLS_INJECTION).
  * @return OPES_OK, OPES_ESTATE (a client session), OPES_EINVAL.
  */
 OPES_API opes_status opes_session_reply_sent(opes_session *s, size_t unread);
@@ -379,10 +382,20 @@ OPES_API opes_status opes_session_reply_sent(opes_session *s, size_t unread);
  * TLS is up (RFC 3207 4.2): the session is reset to the state after the
  * greeting — no HELO, no transaction, not authenticated — and STARTTLS is no
  * longer offered. Valid after the 220 to STARTTLS, or before the first byte
- * for implicit TLS. Client role: after the server's 220 to STARTTLS; the
- * server's capabilities are forgotten ("The client MUST discard any
+ * for implicit TLS.
+ *
+ * Server role, the STARTTLS step by step (RFC 3207 4, 5): give 220 and call
+ * opes_session_respond(s, 220); write it; call opes_session_reply_sent(s,
+ * unread) with the bytes read from the client and not yet fed; feed those
+ * bytes (every one of them is reported as OPES_SESSION_EV_TLS_INJECTION and
+ * discarded: a client waits for the 220 before its handshake, CVE-2011-0411);
+ * only then call this function and hand the connection to TLS. Until every
+ * byte reply_sent() counted has been fed, this returns OPES_ESTATE.
+ *
+ * Client role: after the server's 220 to STARTTLS; the server's capabilities are forgotten ("The client MUST discard any
  * knowledge obtained from the server"), EHLO is due again.
- * @return OPES_OK; OPES_ESTATE (neither); OPES_EINVAL.
+ * @return OPES_OK; OPES_ESTATE (neither, or, server role, clear text
+ *         counted by opes_session_reply_sent() not fed yet); OPES_EINVAL.
  */
 OPES_API opes_status opes_session_tls_started(opes_session *s);
 
