@@ -426,6 +426,18 @@ opes_status opes__session_client_feed(opes_session *s, const char *buf, size_t l
         return s->c_broken;
     if (len == 0)
         return OPES_OK;
+    if (s->c_tls_wait) {
+        /* after the 220 to STARTTLS the server speaks TLS only: clear text
+         * here was injected before the handshake (RFC 3207 5; the reply
+         * side of CVE-2011-0411): reported, never read as replies */
+        ev->type = OPES_SESSION_EV_TLS_INJECTION;
+        ev->offset = s->pos;
+        ev->content.ptr = buf;
+        ev->content.len = len;
+        s->pos += len;
+        *used = len;
+        return OPES_OK;
+    }
     st = opes_reply_parser_feed(s->rp, buf, len, &u, &rev);
     if (st == OPES_INCOMPLETE)
         return OPES_OK;

@@ -396,6 +396,51 @@ static void test_arena_client(void)
     opes_session_free(s);
 }
 
+/* RFC 3207 5: after the server's 220 to STARTTLS the client starts TLS; any
+ * clear text the server (or an attacker on the path) sends behind the 220 is
+ * injected: a fake EHLO reply there would hand the client capabilities, or
+ * replies to commands it sends after TLS. Reported as TLS_INJECTION, never
+ * parsed as replies, at every split. */
+static void test_tls_injection_client(void)
+{
+    static const char inj[] = "220 go ahead\r\n250-x\r\n250 AUTH PLAIN\r\n";
+    const size_t first = 14; /* "220 go ahead\r\n" */
+    for (size_t chunk = 0; chunk < sizeof inj; chunk++) {
+        opes_session *s = greeted("250-x.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n", 0);
+        size_t start = 0, have = chunk ? chunk : sizeof inj - 1, injected = 0, replies = 0;
+        CHECK_ST(csend(s, "STARTTLS\r\n"), OPES_OK);
+        for (;;) {
+            opes_session_event ev;
+            size_t used = 0;
+            CHECK_ST(opes_session_feed(s, inj + start, have - start, &used, &ev), OPES_OK);
+            start += used;
+            if (ev.type == OPES_SESSION_EV_NONE) {
+                if (have == sizeof inj - 1)
+                    break;
+                have = have + chunk < sizeof inj - 1 ? have + chunk : sizeof inj - 1;
+                continue;
+            }
+            if (ev.type == OPES_SESSION_EV_REPLY) {
+                replies++;
+                CHECK_EQ(ev.verb, OPES_VERB_STARTTLS);
+                CHECK(ev.reason != OPES_REASON_UNSOLICITED);
+            } else {
+                CHECK_EQ(ev.type, OPES_SESSION_EV_TLS_INJECTION);
+                /* after the greeting, the EHLO reply and the 220 */
+                CHECK_EQ(ev.offset, 21 + 45 + first + injected);
+                injected += ev.content.len;
+            }
+        }
+        CHECK_EQ(replies, 1);
+        CHECK_EQ(injected, sizeof inj - 1 - first);
+        CHECK_ST(opes_session_tls_started(s), OPES_OK);
+        const opes_ehlo *e;
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_ENOTFOUND);
+        CHECK(!opes_session_client_may_send(s, OPES_VERB_AUTH));
+        opes_session_free(s);
+    }
+}
+
 static void test_broken_client(void)
 {
     char log[1024];
@@ -589,6 +634,7 @@ int main(void)
     test_tls_auth_client();
     test_broken_client();
     test_arena_client();
+    test_tls_injection_client();
     test_captures();
     return TEST_END();
 }

@@ -124,9 +124,12 @@ enum opes_session_event_type {
      *  its line end (state OPES_STATE_SKIP): none of it is read as a
      *  command. ev->command holds the verb when it was recognised. */
     OPES_SESSION_EV_LINE_TOO_LONG = 8,
-    /** Server: bytes received after the 220 to STARTTLS and before
+    /** Bytes received after the 220 to STARTTLS and before
      *  opes_session_tls_started(): sent in clear text before TLS, so
-     *  discarded (RFC 3207 5; CVE-2011-0411). ev->content is their span. */
+     *  discarded (RFC 3207 5; CVE-2011-0411). ev->content is their span.
+     *  Server: commands the client (or an attacker) sent behind STARTTLS;
+     *  client: replies the server (or an attacker) sent behind its 220,
+     *  never matched to a command. */
     OPES_SESSION_EV_TLS_INJECTION = 9,
     /** Server: the command (or data, or AUTH line) starting at ev->offset
      *  was sent before the reply it had to wait for (RFC 2920 3.1): the
@@ -392,7 +395,10 @@ OPES_API opes_status opes_session_reply_sent(opes_session *s, size_t unread);
  * only then call this function and hand the connection to TLS. Until every
  * byte reply_sent() counted has been fed, this returns OPES_ESTATE.
  *
- * Client role: after the server's 220 to STARTTLS; the server's capabilities are forgotten ("The client MUST discard any
+ * Client role: after the server's 220 to STARTTLS; server bytes that follow
+ * the 220 before TLS are reported as OPES_SESSION_EV_TLS_INJECTION (reply
+ * injection: a server sends nothing in clear text after its 220); the
+ * server's capabilities are forgotten ("The client MUST discard any
  * knowledge obtained from the server"), EHLO is due again.
  * @return OPES_OK; OPES_ESTATE (neither, or, server role, clear text
  *         counted by opes_session_reply_sent() not fed yet); OPES_EINVAL.
