@@ -735,8 +735,13 @@ opes_status opes_session_reply_sent(opes_session *s, size_t unread)
          * TLS; they must be fed (and reported) before TLS may begin */
         s->tls_owed_end = s->pos + unread;
     if (s->term_pending) {
-        s->win_start = s->term_end;
-        s->win_end = s->pos + unread;
+        /* a window not yet used up (no unit fed in it) is widened, not
+         * replaced: the earliest start, the latest end and verb */
+        int open = s->win_start < s->win_end && s->pos < s->win_end;
+        if (!open || s->term_end < s->win_start)
+            s->win_start = s->term_end;
+        if (!open || s->pos + unread > s->win_end)
+            s->win_end = s->pos + unread;
         s->win_verb = s->term_verb;
         s->term_pending = 0;
     }
@@ -1200,9 +1205,13 @@ opes_status opes_session_respond(opes_session *s, int code)
         s->due_kind = D_NONE;
         /* a reply the client must wait for: remember where the bytes it may
          * not have sent yet begin (opes_session_reply_sent) */
-        if (wait && s->phase != P_TLS && !s->term_pending) {
+        if (wait && s->phase != P_TLS) {
+            /* several such replies before reply_sent(): the bytes after the
+             * first were all sent too early; the report names the latest
+             * reply the client failed to wait for */
+            if (!s->term_pending)
+                s->term_end = s->pos;
             s->term_pending = 1;
-            s->term_end = s->pos;
             s->term_verb = kind == D_MESSAGE_END ? s->last_body
                            : kind == D_CHUNK_END ? OPES_VERB_BDAT
                                                  : s->pend_verb;

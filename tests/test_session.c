@@ -1497,6 +1497,39 @@ static void test_starttls_owed(void)
     }
 }
 
+/* Two replies a client must wait for (RFC 2920 3.1: EHLO and NOOP "MUST"
+ * be the last command in a group) given before one opes_session_reply_sent():
+ * what follows was sent before both; the window starts after the first, the
+ * report names the latest, whichever order they come in. */
+static void test_pipelining_two_waits(void)
+{
+    static const char *const orders[2][2] = {{"EHLO c.example\r\n", "NOOP\r\n"},
+                                             {"NOOP\r\n", "EHLO c.example\r\n"}};
+    static const int latest[2] = {OPES_VERB_NOOP, OPES_VERB_EHLO};
+    for (int o = 0; o < 2; o++) {
+        opes_session *s = mksession(pipe_offers, 0);
+        opes_session_event ev;
+        size_t used = 0;
+        const char *mail = "MAIL FROM:<a@b.example>\r\n";
+        uint64_t at = strlen(orders[o][0]) + strlen(orders[o][1]);
+        CHECK_ST(opes_session_reply_sent(s, 0), OPES_OK); /* the greeting */
+        ev = feed_line(s, orders[o][0]);
+        CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+        ev = feed_line(s, orders[o][1]);
+        CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+        CHECK_ST(opes_session_reply_sent(s, strlen(mail)), OPES_OK);
+        CHECK_ST(opes_session_feed(s, mail, strlen(mail), &used, &ev), OPES_OK);
+        CHECK_EQ(ev.type, OPES_SESSION_EV_PIPELINING_VIOLATION);
+        CHECK_EQ(ev.offset, at);
+        CHECK_EQ(ev.verb, latest[o]);
+        CHECK_EQ(used, 0);
+        CHECK_ST(opes_session_feed(s, mail, strlen(mail), &used, &ev), OPES_OK);
+        CHECK_EQ(ev.type, OPES_SESSION_EV_COMMAND); /* once */
+        CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+        opes_session_free(s);
+    }
+}
+
 /* ---- creation, options, misuse ------------------------------------------------------ */
 
 struct failing {
@@ -1591,6 +1624,7 @@ int main(void)
     test_summary_after_bdat();
     test_success_to_refused();
     test_starttls_owed();
+    test_pipelining_two_waits();
     test_api();
     return TEST_END();
 }

@@ -373,7 +373,9 @@ OPES_API opes_status opes_session_respond(opes_session *s, int code);
  * the command that begins in those bytes first is reported with a
  * PIPELINING_VIOLATION event (once per such reply). Call it after writing
  * replies and before feeding the bytes that follow; without calls nothing is
- * reported. After the 220 to STARTTLS it also records that the `unread`
+ * reported. When several such replies were given since the last call, the
+ * bytes after the earliest of them count, reported once, with ev->verb the
+ * latest. After the 220 to STARTTLS it also records that the `unread`
  * bytes are owed: they were sent in clear text before TLS, and
  * opes_session_tls_started() is refused until they have been fed (each
  * reported as OPES_SESSION_EV_TLS_INJECTION).
