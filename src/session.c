@@ -59,7 +59,8 @@ const char *opes_session_reason_name(int reason)
                                         "starttls_in_txn",
                                         "wrong_hello",
                                         "bare_line_end",
-                                        "unsolicited"};
+                                        "unsolicited",
+                                        "framing_lost"};
     if (reason < 0 || (size_t)reason >= sizeof names / sizeof names[0])
         return NULL;
     return names[reason];
@@ -174,6 +175,8 @@ static void greeted_state(opes_session *s)
     s->last_body = 0;
     s->greet = 0;
     s->tls_owed_end = 0;
+    s->skip_then_chunk = 0;
+    s->framing_lost = 0;
     if (s->role == OPES_ROLE_CLIENT)
         opes__session_client_reset(s);
 }
@@ -769,6 +772,89 @@ static void ev_clear(opes_session_event *ev)
     ev->content.len = 0;
 }
 
+/* A BDAT line the parser refused (RFC 3030 2): the client, and any relay
+ * that accepted the line, sends chunk-size octets after it, which must never
+ * be read as commands (they would be smuggled). Read the size leniently: the
+ * 1*DIGIT after the verb and its white space, within the line's bytes
+ * buf[0..n). Returns 1 (*size set), 0 (no digits: no chunk can follow) or -1
+ * (the number overflows: the chunk's end is unknown). */
+static int bdat_size_recover(const opes_command *c, const char *buf, size_t n, int cut,
+                             uint64_t *size)
+{
+    size_t i = 4, k; /* "BDAT" */
+    int overflow = 0;
+    if (c->verb_text.ptr && c->verb_text.ptr >= buf && c->verb_text.ptr < buf + n)
+        i = (size_t)(c->verb_text.ptr - buf) + c->verb_text.len;
+    if (i >= n || (buf[i] != ' ' && buf[i] != '\t'))
+        return 0;
+    while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    k = opes__digits_u64(buf + i, n - i, size, &overflow);
+    if (k == 0)
+        return 0;
+    /* digits up to the cut of an over-long line may go on past it */
+    return overflow || (cut && i + k == n) ? -1 : 1;
+}
+
+/* Begin reading a chunk whose BDAT line was refused (by the parser or by the
+ * state rules): discarded; ev's proposal is due at its end (RFC 3030 2:
+ * "MUST accept and discard" the chunk of a failed BDAT). */
+static void chunk_begin(opes_session *s, opes_session_event *ev, uint64_t size, int last, int ok)
+{
+    ev->last = last;
+    ev->size = size;
+    s->chunk_left = size;
+    s->chunk_size = size;
+    s->chunk_last = last;
+    s->chunk_ok = ok;
+    s->chunk_code = ev->reply_code;
+    s->chunk_enh = ev->enhanced;
+    s->chunk_text = ev->reply_text;
+    s->chunk_reason = ev->reason;
+    s->chunk_refused = ev->status != OPES_OK;
+    if (ok)
+        s->txn_body = OPES_VERB_BDAT;
+    s->phase = P_BDAT;
+}
+
+/* A refused BDAT line (CHUNKING offered): its chunk is read and discarded
+ * when its size can be read; when not, the stream's framing is lost: 421,
+ * and no more commands (RFC 5321 3.8: the server closes). Returns 1 when it
+ * handled the event. */
+static int bdat_refused(opes_session *s, opes_session_event *ev, const char *buf, size_t len,
+                        opes_status st)
+{
+    const opes_command *c = &ev->command;
+    uint64_t size = 0;
+    size_t n = c->line_len ? c->line_len : len;
+    int cut = st == OPES_ELINE_TOO_LONG, r;
+    if (n > len)
+        n = len;
+    /* an over-long line is read up to its limit only (error_offset), as far
+     * as every split of the input has it */
+    if (cut && c->error_offset < n)
+        n = c->error_offset;
+    r = bdat_size_recover(c, buf, n, cut, &size);
+    if (r == 0 && st != OPES_ELINE_TOO_LONG)
+        return 0; /* "BDAT", "BDAT x": no size, so no chunk follows */
+    ev->type = st == OPES_ELINE_TOO_LONG ? OPES_SESSION_EV_LINE_TOO_LONG : OPES_SESSION_EV_COMMAND;
+    if (r == 1) {
+        propose(ev, c->reply_code, c->enhanced,
+                st == OPES_ELINE_TOO_LONG ? "Line too long" : NULL, OPES_REASON_PARSE);
+        chunk_begin(s, ev, size, 0, 0);
+        if (st == OPES_ELINE_TOO_LONG && c->line_len == 0) {
+            s->phase = P_SKIP; /* the line's tail, then the chunk */
+            s->skip_then_chunk = 1;
+        }
+        return 1;
+    }
+    /* RFC 5321 4.2.2: 421 closing the channel; X.5.0 (RFC 3463 3.6) */
+    propose(ev, 421, "4.5.0", "BDAT chunk size unreadable, closing", OPES_REASON_FRAMING_LOST);
+    s->framing_lost = 1;
+    set_due(s, ev, st == OPES_ELINE_TOO_LONG ? D_LINE_TOO_LONG : D_COMMAND, 1);
+    return 1;
+}
+
 static opes_status feed_command(opes_session *s, const char *buf, size_t len, size_t *used,
                                 opes_session_event *ev)
 {
@@ -795,6 +881,9 @@ static opes_status feed_command(opes_session *s, const char *buf, size_t len, si
     s->pend_auth_quick = 0;
     *used = u;
     s->pos += u;
+    if (st != OPES_OK && c->verb == OPES_VERB_BDAT && offers(s, "CHUNKING") &&
+        bdat_refused(s, ev, buf, len, st))
+        return OPES_OK;
     if (st == OPES_ELINE_TOO_LONG) {
         /* RFC 5321 4.5.3.1.9 "500 Line too long"; the tail is skipped */
         ev->type = OPES_SESSION_EV_LINE_TOO_LONG;
@@ -820,19 +909,7 @@ static opes_status feed_command(opes_session *s, const char *buf, size_t len, si
     if (c->verb == OPES_VERB_BDAT) {
         /* the reply comes after the chunk (RFC 3030 2); a refused BDAT still
          * has its chunk read and discarded ("MUST accept and discard") */
-        ev->last = c->last;
-        ev->size = c->chunk_size;
-        s->chunk_left = c->chunk_size;
-        s->chunk_size = c->chunk_size;
-        s->chunk_last = c->last;
-        s->chunk_ok = ev->reply_code / 100 == 2;
-        s->chunk_code = ev->reply_code;
-        s->chunk_enh = ev->enhanced;
-        s->chunk_text = ev->reply_text;
-        s->chunk_reason = ev->reason;
-        if (s->chunk_ok)
-            s->txn_body = OPES_VERB_BDAT;
-        s->phase = P_BDAT;
+        chunk_begin(s, ev, c->chunk_size, c->last, ev->reply_code / 100 == 2);
         return OPES_OK;
     }
     set_due(s, ev, D_COMMAND, 1);
@@ -1011,7 +1088,8 @@ static opes_status server_feed(opes_session *s, const char *buf, size_t len, siz
                 st = OPES_OK;
                 goto out;
             }
-            s->phase = P_COMMAND;
+            s->phase = s->skip_then_chunk ? P_BDAT : P_COMMAND;
+            s->skip_then_chunk = 0;
             continue;
         case P_TLS:
             if (n == 0)
@@ -1162,9 +1240,19 @@ opes_status opes_session_respond(opes_session *s, int code)
     kind = s->due_kind;
     /* a line the parser refused cannot be accepted: a 2xx or 3xx to it means
      * the caller and the session disagree (the caller is out of sync) */
-    if ((kind == D_COMMAND || kind == D_LINE_TOO_LONG || kind == D_AUTH_LINE) &&
-        s->pend_refused && (code / 100 == 2 || code / 100 == 3))
+    if ((((kind == D_COMMAND || kind == D_LINE_TOO_LONG || kind == D_AUTH_LINE) &&
+          s->pend_refused) ||
+         (kind == D_CHUNK_END && s->chunk_refused)) &&
+        (code / 100 == 2 || code / 100 == 3))
         return OPES_ESTATE;
+    if (s->framing_lost) {
+        /* the 421 (or whatever was given) ends the session: the bytes that
+         * follow cannot be framed */
+        s->phase = P_CLOSED;
+        s->due = 0;
+        s->due_kind = D_NONE;
+        return OPES_OK;
+    }
     switch (kind) {
     case D_COMMAND:
         st = respond_command(s, code);

@@ -89,6 +89,9 @@ struct opes_session {
     /* BDAT chunk */
     uint64_t chunk_left, chunk_size;
     int chunk_last, chunk_ok, chunk_code, chunk_reason;
+    int chunk_refused;   /* the parser refused its BDAT line */
+    int skip_then_chunk; /* P_SKIP of an over-long BDAT line whose chunk follows */
+    int framing_lost;    /* a refused BDAT line without a readable size: 421 */
     const char *chunk_enh, *chunk_text;
 
     /* pipelining (RFC 2920): a reply the client had to wait for was given

@@ -243,6 +243,24 @@ rc, objs, err = run([], b"EHLO a.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<
 check(rc == 1 and objs[-1]["type"] == "body" and objs[-1]["errors"] == ["incomplete"],
       "incomplete body")
 
+# BDAT lines the parser refuses but a lax relay may take (RFC 3030 2): their chunks
+# are discarded, never read as commands; with no readable size, 421 and the end
+txn = b"EHLO a.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+for line, chunk, ids, reply in (
+        (b"BDAT 20  LAST\r\n", b"MAIL FROM:<e@x.ex>\r\n", ["syntax"], 501),
+        (b"BDAT 18 LAST\tx\r\n", b"RCPT TO:<v@x.ex>\r\n", ["syntax"], 501),
+        (b"BDAT 18" + b" " * 600 + b"\r\n", b"RCPT TO:<w@x.ex>\r\n", ["line_too_long"], 500)):
+    rc, objs, err = run([], txn + line + chunk + b"RSET\r\nQUIT\r\n")
+    check(rc == 1 and [(o["verb"], o["reply"], o["errors"]) for o in objs] ==
+          [("EHLO", 250, []), ("MAIL", 250, []), ("RCPT", 250, []), ("BDAT", reply, ids),
+           ("RSET", 250, []), ("QUIT", 221, [])],
+          "refused %r: its chunk is discarded %r" % (line[:20], objs))
+rc, objs, err = run([], txn + b"BDAT 18446744073709551616 LAST\r\nMAIL FROM:<e@x.ex>\r\nQUIT\r\n")
+check(rc == 1 and [(o["verb"], o["reply"], o["errors"]) for o in objs] ==
+      [("EHLO", 250, []), ("MAIL", 250, []), ("RCPT", 250, []),
+       ("BDAT", 421, ["bad_number", "framing_lost"])],
+      "BDAT size over 2^64-1: 421, framing lost, nothing more read %r" % objs)
+
 # SIZE over the advertised maximum (RFC 1870 6.1), too many recipients (RFC 5321
 # 4.5.3.1.10: 452 after 100)
 rc, objs, err = run([], b"EHLO a.example\r\nMAIL FROM:<a@b.example> SIZE=52428801\r\n")

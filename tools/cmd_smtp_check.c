@@ -45,6 +45,7 @@ struct check {
     int lenient, one_write;
     int wanting;       /* an error was printed */
     int pipelining;    /* the next unit came too early */
+    int framing_lost;  /* a BDAT line without a readable size closed the session */
     int in_body;       /* a message body is being read */
     int body_verb;     /* OPES_VERB_DATA or _BDAT */
     uint64_t body_off; /* where it began */
@@ -241,6 +242,8 @@ static void on_command(struct check *c, const opes_session_event *ev)
     }
     o.reply = ev->reply_code;
     add_reason(&o, ev->reason);
+    if (ev->reason == OPES_REASON_FRAMING_LOST)
+        c->framing_lost = 1; /* 421: nothing after it can be framed */
     if (cmd->verb == OPES_VERB_AUTH && ev->status == OPES_OK && ev->reply_code == 235)
         add_note(&o, "auth_not_verified");
 
@@ -313,7 +316,7 @@ static void at_end(struct check *c, int closed)
 {
     struct obj o;
     if (closed) {
-        if (c->off < c->len) {
+        if (c->off < c->len && !c->framing_lost) {
             /* RFC 5321 4.1.1.10: the session ends with QUIT's reply */
             obj_init(&o, "command", c->off);
             add_err(&o, "after_quit");

@@ -85,7 +85,8 @@ enum opes_session_state {
     OPES_STATE_BDAT = 5,        /* reading a BDAT chunk */
     OPES_STATE_AUTH = 6,        /* inside an AUTH exchange (after 334) */
     OPES_STATE_TLS_PENDING = 7, /* 220 given to STARTTLS, TLS not up yet */
-    OPES_STATE_CLOSED = 8,      /* 221 given to QUIT */
+    OPES_STATE_CLOSED = 8,      /* 221 given to QUIT, or the reply to a framing loss
+                                   (OPES_REASON_FRAMING_LOST) */
     OPES_STATE_SKIP = 9         /* discarding the tail of an over-long line */
 };
 
@@ -95,7 +96,15 @@ enum opes_session_event_type {
     OPES_SESSION_EV_NONE = 0,
     /** Server: a command line (ev->command, ev->status). Needs a reply
      *  (ev->needs_reply 1) except BDAT with a valid line, whose reply is due
-     *  after its chunk (CHUNK_END or MESSAGE_END). */
+     *  after its chunk (CHUNK_END or MESSAGE_END). With CHUNKING offered, a
+     *  BDAT line the parser refused ("BDAT 20  LAST", "BDAT 18 LAST\tx") is
+     *  one a lax relay may have taken: when a chunk size can be read from it
+     *  (the digits after the verb and its white space, ev->size), its chunk
+     *  is read and discarded, never read as commands, and the parser's reply
+     *  is due at its CHUNK_END (RFC 3030 2); when the size overflows, 421
+     *  (OPES_REASON_FRAMING_LOST) is due and the session then closes. A
+     *  refused BDAT line without any digits ("BDAT", "BDAT x") has no chunk:
+     *  its reply is due now. */
     OPES_SESSION_EV_COMMAND = 1,
     /** Server: a client line of an AUTH exchange (ev->auth, ev->status).
      *  Needs a reply. */
@@ -122,7 +131,11 @@ enum opes_session_event_type {
     /** Server: a command (or AUTH) line over its limit. Needs a reply (500,
      *  RFC 5321 4.5.3.1.9); the session then discards the line's tail up to
      *  its line end (state OPES_STATE_SKIP): none of it is read as a
-     *  command. ev->command holds the verb when it was recognised. */
+     *  command. ev->command holds the verb when it was recognised. An
+     *  over-long BDAT line (CHUNKING offered) is handled as a refused BDAT
+     *  line (see COMMAND): with a readable size, no reply now, the tail and
+     *  the chunk are discarded and the 500 is due at CHUNK_END; without
+     *  one, 421 (OPES_REASON_FRAMING_LOST). */
     OPES_SESSION_EV_LINE_TOO_LONG = 8,
     /** Bytes received after the 220 to STARTTLS and before
      *  opes_session_tls_started(): sent in clear text before TLS, so
@@ -171,8 +184,12 @@ enum opes_session_reason {
     OPES_REASON_STARTTLS_IN_TXN = 20, /* STARTTLS inside a transaction: 503 */
     OPES_REASON_WRONG_HELLO = 21,     /* HELO/EHLO in LMTP, LHLO in SMTP: 500 */
     OPES_REASON_BARE_LINE_END = 22,   /* data with bare CR/LF, OPES_DATA_REJECT: 550 */
-    OPES_REASON_UNSOLICITED = 23      /* client: a reply no command waits for (a 421 may
+    OPES_REASON_UNSOLICITED = 23,     /* client: a reply no command waits for (a 421 may
                                          come at any time, RFC 5321 3.8) */
+    OPES_REASON_FRAMING_LOST = 24     /* a refused BDAT line whose chunk size cannot be
+                                         read (over UINT64_MAX, or an over-long line):
+                                         where its chunk ends is unknown, so 421 4.5.0
+                                         and the session closes (the caller must) */
 };
 
 /**
@@ -330,7 +347,8 @@ OPES_API const opes_smtp_config *opes_session_config(const opes_session *s);
  * @param[out] used  bytes of buf consumed (<= len)
  * @param[out] ev    the event (type OPES_SESSION_EV_NONE when none)
  * @return OPES_OK (an event or NONE); OPES_ESTATE (server: a reply is due,
- *         or the session is closed after QUIT: nothing consumed); client: a
+ *         or the session is closed after QUIT or a framing loss: nothing
+ *         consumed); client: a
  *         status of opes_reply_parser_feed() for a malformed reply (sticky
  *         until opes_session_reset()); OPES_EINVAL.
  */
