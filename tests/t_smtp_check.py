@@ -261,6 +261,17 @@ check(rc == 1 and [(o["verb"], o["reply"], o["errors"]) for o in objs] ==
        ("BDAT", 421, ["bad_number", "framing_lost"])],
       "BDAT size over 2^64-1: 421, framing lost, nothing more read %r" % objs)
 
+# the input ends inside a refused BDAT's chunk: a body object of its own (not a stale
+# one from an earlier message)
+for pre in (txn, txn + b"DATA\r\nx\r\n.\r\n"):
+    for line in (b"BDAT 20  LAST\r\n", b"BDAT 20 LAST\r\n"):
+        inp = pre + line + b"MAIL FR"
+        rc, objs, err = run([], inp)
+        check(rc == 1 and objs[-1] == {"type": "body", "offset": len(pre) + len(line),
+                                       "verb": "BDAT", "path": None, "params": None,
+                                       "reply": None, "errors": ["incomplete"], "notes": []},
+              "EOF inside a refused chunk %r: %r" % (inp[-30:], objs[-1]))
+
 # SIZE over the advertised maximum (RFC 1870 6.1), too many recipients (RFC 5321
 # 4.5.3.1.10: 452 after 100)
 rc, objs, err = run([], b"EHLO a.example\r\nMAIL FROM:<a@b.example> SIZE=52428801\r\n")

@@ -49,6 +49,7 @@ struct check {
     int in_body;       /* a message body is being read */
     int body_verb;     /* OPES_VERB_DATA or _BDAT */
     uint64_t body_off; /* where it began */
+    uint64_t chunk_off; /* where the chunk being read began */
     struct obj body;   /* its errors and notes so far */
 };
 
@@ -267,6 +268,9 @@ static void on_command(struct check *c, const opes_session_event *ev)
         print_obj(c, &o);
         return;
     }
+    if (cmd->verb == OPES_VERB_BDAT && !ev->needs_reply)
+        /* a chunk follows (also after a refused line: it is discarded) */
+        c->chunk_off = ev->offset + cmd->line_len;
     if (cmd->verb == OPES_VERB_BDAT && ev->status == OPES_OK) {
         /* its reply comes after the chunk; the chunk begins a body */
         if (!c->in_body && ev->reply_code / 100 == 2)
@@ -325,8 +329,18 @@ static void at_end(struct check *c, int closed)
         return;
     }
     switch (opes_session_state(c->s)) {
-    case OPES_STATE_DATA:
     case OPES_STATE_BDAT:
+        if (!c->in_body) {
+            /* a refused chunk, no message body begun: the chunk is the
+             * unit the input ends in */
+            obj_init(&o, "body", c->chunk_off);
+            o.verb = OPES_VERB_BDAT;
+            add_err(&o, "incomplete");
+            print_obj(c, &o);
+            return;
+        }
+        /* fall through */
+    case OPES_STATE_DATA:
         add_err(&c->body, "incomplete");
         print_obj(c, &c->body);
         return;
