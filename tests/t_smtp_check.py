@@ -169,6 +169,18 @@ check([o for o in objs if o["type"] == "body"][0]["errors"] == ["pipelining"],
 rc, objs, err = run([os.path.join(VEC, "swaks-pipeline.client")])
 check(rc == 0, "without --one-write the client is assumed to wait where it must")
 
+# --one-write inside a BDAT transaction: NOOP must be the last of its group (RFC 2920
+# 3.1), so the NOOP and the BDAT that follow a NOOP are each sent too early: the
+# error is on them, not on the body
+rc, objs, err = run(["--one-write"],
+                    b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                    b"BDAT 3\r\nabcNOOP\r\nNOOP\r\nBDAT 1 LAST\r\nxQUIT\r\n")
+check(rc == 1 and [(o["type"], o["verb"], o["errors"]) for o in objs] ==
+      [("command", "EHLO", []), ("command", "MAIL", ["pipelining"]), ("command", "RCPT", []),
+       ("command", "BDAT", []), ("command", "NOOP", []), ("command", "NOOP", ["pipelining"]),
+       ("command", "BDAT", ["pipelining"]), ("body", "BDAT", []), ("command", "QUIT", [])],
+      "--one-write: violations inside a BDAT transaction are the commands' %r" % objs)
+
 # ---- RFC dialogues and attacks ---------------------------------------------------
 
 # RFC 5321 D.1 (the 550 for Green is the RFC server's policy: 250 here)

@@ -382,7 +382,10 @@ static int run(struct check *c)
             at_end(c, 0);
             return EX_DONE;
         case OPES_SESSION_EV_PIPELINING_VIOLATION:
-            if (c->in_body)
+            /* at the data start (the message sent before the 354) it is the
+             * body's; else it belongs to the command (or AUTH line) that
+             * begins there, also between the chunks of a BDAT transaction */
+            if (c->in_body && opes_session_state(c->s) == OPES_STATE_DATA)
                 add_err(&c->body, "pipelining");
             else
                 c->pipelining = 1;
