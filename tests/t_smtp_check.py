@@ -208,8 +208,20 @@ check(objs[4]["offset"] == bdat.index(b"To: Susan"), "BDAT body offset")
 rc, objs, err = run([], b"EHLO a.example\r\nSTARTTLS\r\nMAIL FROM:<evil@x.example>\r\n")
 check(rc == 1 and len(objs) == 2 and objs[1]["errors"] == ["tls_injection"]
       and objs[1]["reply"] == 220, "STARTTLS injection: an error, nothing after is read")
-rc, objs, err = run([], b"EHLO a.example\r\nSTARTTLS\r\n\x16\x03\x01\x00\x05hello")
+# a ClientHello record (RFC 8446 5.1: type 22, legacy_record_version 0x0301, a length;
+# 4.1.2: handshake type 1)
+rc, objs, err = run([], b"EHLO a.example\r\nSTARTTLS\r\n\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03")
 check(rc == 0 and objs[1]["notes"] == ["tls_handshake"], "STARTTLS then a TLS record: a note")
+# what only begins like one is not a handshake: injection; a header cut by the end of
+# the input is incomplete
+for tail, errs in ((b"\x16\x03MAIL FROM:<evil@x.example>\r\n", ["tls_injection"]),
+                   (b"\x16\x03\x09\x00\x05\x01\x00", ["tls_injection"]),
+                   (b"\x16\x03\x01\xff\xff\x01\x00", ["tls_injection"]),
+                   (b"\x16\x03\x01\x00\x05hello", ["tls_injection"]),
+                   (b"\x16", ["incomplete"]), (b"\x16\x03\x03\x00", ["incomplete"])):
+    rc, objs, err = run([], b"EHLO a.example\r\nSTARTTLS\r\n" + tail)
+    check(rc == 1 and len(objs) == 2 and objs[1]["errors"] == errs and objs[1]["notes"] == [],
+          "STARTTLS then %r: %r" % (tail, objs[1:]))
 
 # SMTP smuggling: <LF>.<LF> never ends the data; the smuggled commands are text
 for end in (b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r\n.\r"):

@@ -226,6 +226,36 @@ static void start_body(struct check *c, int verb, uint64_t at)
     /* a violation reported at the data start belongs to the body */
 }
 
+/* Whether p[0..n) begins with a TLS handshake record a client sends first:
+ * a record header (RFC 8446 5.1, RFC 5246 6.2.1) of type 22 (handshake),
+ * legacy version 0x0300..0x0304, a length of 1..2^14+2048 (the most a
+ * TLSCiphertext may carry; a TLSPlaintext has at most 2^14), and, when its
+ * first byte is there, a ClientHello (handshake type 1, RFC 8446 4.1.2).
+ * 1: it does; 0: it does not; -1: p is a proper prefix of such a header
+ * (the input ends inside it). */
+static int tls_client_hello(const unsigned char *p, size_t n)
+{
+    size_t len;
+    if (n == 0 || p[0] != 22)
+        return 0;
+    if (n < 2)
+        return -1;
+    if (p[1] != 3)
+        return 0;
+    if (n < 3)
+        return -1;
+    if (p[2] > 4)
+        return 0;
+    if (n < 5)
+        return -1;
+    len = (size_t)p[3] << 8 | p[4];
+    if (len == 0 || len > 16384 + 2048)
+        return 0;
+    if (n >= 6 && p[5] != 1)
+        return 0;
+    return 1;
+}
+
 static void on_command(struct check *c, const opes_session_event *ev)
 {
     const opes_command *cmd = &ev->command;
@@ -253,11 +283,16 @@ static void on_command(struct check *c, const opes_session_event *ev)
          * sent before it is injected (CVE-2011-0411) */
         opes_session_event e2;
         size_t used = 0;
+        int rec;
         reply(c, ev);
-        if (c->len - c->off >= 2 && (unsigned char)c->buf[c->off] == 0x16 &&
-            c->buf[c->off + 1] == 0x03) {
+        rec = tls_client_hello((const unsigned char *)c->buf + c->off, c->len - c->off);
+        if (rec == 1) {
             add_note(&o, "tls_handshake");
             c->off = c->len; /* nothing after is SMTP */
+        } else if (rec < 0) {
+            /* the input ends inside what may be a record header */
+            add_err(&o, "incomplete");
+            c->off = c->len;
         } else if (c->off < c->len &&
                    opes_session_feed(c->s, c->buf + c->off, c->len - c->off, &used, &e2) ==
                        OPES_OK &&
