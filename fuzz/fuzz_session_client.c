@@ -86,6 +86,7 @@ static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
     opes_smtp_config *cfg = NULL;
     opes_session *s = NULL;
     buf srv = {0}; /* server bytes received, not yet consumed */
+    uint64_t injected = 0; /* server bytes reported as TLS injection */
     uint32_t seed = d[1] | 1u;
     size_t i = 2;
     CHECK(opes_smtp_config_new(&cfg, NULL) == OPES_OK);
@@ -184,6 +185,16 @@ static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
                     }
                     continue;
                 }
+                if (ev.type == OPES_SESSION_EV_TLS_INJECTION) {
+                    /* server bytes after the 220 to STARTTLS: reported, never
+                     * parsed as replies. How many events carry them depends
+                     * on the chunks; the bytes, each exactly once, do not. */
+                    CHECK(ev.content.len > 0 && ev.content.ptr >= chunk &&
+                          ev.content.ptr + ev.content.len <= chunk + m);
+                    injected += ev.content.len;
+                    free(chunk);
+                    continue;
+                }
                 CHECK(ev.type == OPES_SESSION_EV_REPLY);
                 CHECK(ev.reply.text.len == 0 ||
                       (ev.reply.text.ptr >= chunk &&
@@ -218,6 +229,7 @@ done : {
     if (opes_session_client_ehlo(s, &e) == OPES_OK)
         put_i(log, (int64_t)e->exts);
 }
+    put_i(log, (int64_t)injected);
     opes_session_free(s);
     free(srv.p);
 }

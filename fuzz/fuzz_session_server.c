@@ -272,8 +272,16 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
         for (int i = 0; i < ev.needs_reply; i++) {
             int code = choose_code(o, r->replies++, ev.reply_code);
             opes_status rs = opes_session_respond(s, code);
-            if (rs == OPES_ENOSPC) /* the arena is full: answer otherwise */
-                rs = opes_session_respond(s, 452);
+            if (rs == OPES_ESTATE && code < 400 && ev.reply_code >= 400) {
+                /* a success to a line the session refused is refused (the
+                 * caller would be out of sync): give the proposed reply */
+                code = ev.reply_code;
+                rs = opes_session_respond(s, code);
+            }
+            if (rs == OPES_ENOSPC) { /* the arena is full: answer otherwise */
+                code = 452;
+                rs = opes_session_respond(s, code);
+            }
             CHECK(rs == OPES_OK);
             put_u64(&r->rec, (uint64_t)code);
         }
@@ -284,8 +292,12 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
             else if (o->sent_mode == 2)
                 opes_session_reply_sent(s, 0);
             if (o->tls_start && opes_session_state(s) == OPES_STATE_TLS_PENDING) {
-                CHECK(opes_session_tls_started(s) == OPES_OK);
-                put_u64(&r->rec, 0x7175u);
+                /* refused while clear-text bytes received after the 220 are
+                 * owed (reply_sent with unread > 0): they are fed first */
+                opes_status ts = opes_session_tls_started(s);
+                CHECK(ts == OPES_OK || (ts == OPES_ESTATE && o->sent_mode == 1));
+                if (ts == OPES_OK)
+                    put_u64(&r->rec, 0x7175u);
             }
         }
         if (ev.type == OPES_SESSION_EV_MESSAGE_END || ev.type == OPES_SESSION_EV_COMMAND)
