@@ -36,7 +36,7 @@ static int keyword_ok(const char *kw, size_t *len_out)
     if (!kw)
         return 0;
     n = bounded_len(kw, KW_MAX + 1);
-    if (n > KW_MAX || opes__keyword_bad(kw, n) != n)
+    if (n == 0 || n > KW_MAX || opes__keyword_bad(kw, n) != n)
         return 0;
     *len_out = n;
     return 1;

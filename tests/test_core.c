@@ -219,6 +219,10 @@ static void test_config(void)
     CHECK_ST(opes_smtp_config_add_extension(c, "xopes", 0, 0), OPES_EEXIST);
     CHECK_ST(opes_smtp_config_add_extension(c, "-BAD", 0, 0), OPES_EBAD_CHAR);
     CHECK_ST(opes_smtp_config_add_extension(c, "BAD KW", 0, 0), OPES_EBAD_CHAR);
+    /* an empty keyword is no ehlo-keyword (found by fuzz_ehlo_build) */
+    CHECK_ST(opes_smtp_config_add_extension(c, "", 0, 0), OPES_EBAD_CHAR);
+    CHECK_ST(opes_smtp_config_add_param(c, "XOPES", "", OPES_PARAM_MAIL, OPES_VALUE_NONE),
+             OPES_EBAD_CHAR);
     CHECK_ST(opes_smtp_config_add_param(c, "XOPES", "XOPES-BYPASS",
                                         OPES_PARAM_MAIL | OPES_PARAM_RCPT, OPES_VALUE_REQUIRED),
              OPES_OK);
