@@ -100,6 +100,32 @@ const char *opes_strerror(int status)
         return "a parameter value over its RFC size (ENVID, ORCPT)";
     case OPES_ESTATE:
         return "call not valid in the object's current state";
+    case OPES_EBAD_HEADER_NAME:
+        return "header field name malformed (RFC 5322 3.6.8)";
+    case OPES_EBAD_HEADER:
+        return "header section malformed (a line that is no field)";
+    case OPES_EBAD_URI:
+        return "URI malformed (RFC 3986)";
+    case OPES_EURI_NOT_ABSOLUTE:
+        return "a relative reference or fragment where an absolute URI is required";
+    case OPES_EBAD_DATE:
+        return "date-time malformed (RFC 5322 3.3)";
+    case OPES_EBAD_RECEIVED:
+        return "Received field malformed (RFC 5321 4.4)";
+    case OPES_EBAD_TRACE:
+        return "OPES trace entry malformed (docs/opes-smtp.md)";
+    case OPES_EBAD_BYPASS:
+        return "OPES bypass request malformed (docs/opes-smtp.md)";
+    case OPES_EHEADER_LINE_TOO_LONG:
+        return "header line over 998 octets (RFC 5322 2.1.1)";
+    case OPES_EHEADER_TOO_LONG:
+        return "header field or section over its limit";
+    case OPES_EURI_TOO_LONG:
+        return "URI over its limit";
+    case OPES_ETOO_MANY_ITEMS:
+        return "more list entries than the limit";
+    case OPES_ETRACE_TAMPERED:
+        return "a trace field present before a service ran was deleted or altered";
     }
     return "unknown error";
 }
@@ -202,6 +228,32 @@ const char *opes_status_name(int status)
         return "OPES_EPARAM_TOO_LONG";
     case OPES_ESTATE:
         return "OPES_ESTATE";
+    case OPES_EBAD_HEADER_NAME:
+        return "OPES_EBAD_HEADER_NAME";
+    case OPES_EBAD_HEADER:
+        return "OPES_EBAD_HEADER";
+    case OPES_EBAD_URI:
+        return "OPES_EBAD_URI";
+    case OPES_EURI_NOT_ABSOLUTE:
+        return "OPES_EURI_NOT_ABSOLUTE";
+    case OPES_EBAD_DATE:
+        return "OPES_EBAD_DATE";
+    case OPES_EBAD_RECEIVED:
+        return "OPES_EBAD_RECEIVED";
+    case OPES_EBAD_TRACE:
+        return "OPES_EBAD_TRACE";
+    case OPES_EBAD_BYPASS:
+        return "OPES_EBAD_BYPASS";
+    case OPES_EHEADER_LINE_TOO_LONG:
+        return "OPES_EHEADER_LINE_TOO_LONG";
+    case OPES_EHEADER_TOO_LONG:
+        return "OPES_EHEADER_TOO_LONG";
+    case OPES_EURI_TOO_LONG:
+        return "OPES_EURI_TOO_LONG";
+    case OPES_ETOO_MANY_ITEMS:
+        return "OPES_ETOO_MANY_ITEMS";
+    case OPES_ETRACE_TAMPERED:
+        return "OPES_ETRACE_TAMPERED";
     }
     return "OPES_UNKNOWN";
 }

@@ -65,7 +65,15 @@ typedef enum opes_status {
     OPES_EBAD_EHLO = -122,        /* EHLO response malformed */
     OPES_EBAD_NUMBER = -123,      /* a number malformed or out of range */
     OPES_EBAD_UTF8ADDR = -124,    /* utf-8-addr-xtext/unitext malformed (RFC 6533 3) */
-    /* -125 .. -199: free, append here */
+    OPES_EBAD_HEADER_NAME = -125, /* header field name malformed (RFC 5322 3.6.8) */
+    OPES_EBAD_HEADER = -126, /* header section malformed (a line that is no field) */
+    OPES_EBAD_URI = -127, /* URI malformed (RFC 3986) */
+    OPES_EURI_NOT_ABSOLUTE = -128, /* a relative reference or fragment where an absolute URI is required */
+    OPES_EBAD_DATE = -129, /* date-time malformed (RFC 5322 3.3) */
+    OPES_EBAD_RECEIVED = -130, /* Received field malformed (RFC 5321 4.4) */
+    OPES_EBAD_TRACE = -131, /* OPES trace entry malformed (docs/opes-smtp.md) */
+    OPES_EBAD_BYPASS = -132, /* OPES bypass request malformed (docs/opes-smtp.md) */
+    /* -133 .. -199: free, append here */
 
     /* RFC limits (-200 .. -299) */
     OPES_ELINE_TOO_LONG = -200,      /* command line over its limit (reply 500) */
@@ -78,10 +86,15 @@ typedef enum opes_status {
     OPES_ETEXT_LINE_TOO_LONG = -207, /* message text line over its limit */
     OPES_EAUTH_LINE_TOO_LONG = -208, /* AUTH exchange line over its limit (500 5.5.6) */
     OPES_EPARAM_TOO_LONG = -209,     /* a parameter value over its RFC size (ENVID, ORCPT) */
-    /* -210 .. -299: free, append here */
+    OPES_EHEADER_LINE_TOO_LONG = -210, /* header line over 998 octets (RFC 5322 2.1.1) */
+    OPES_EHEADER_TOO_LONG = -211, /* header field or section over its limit */
+    OPES_EURI_TOO_LONG = -212, /* URI over its limit */
+    OPES_ETOO_MANY_ITEMS = -213, /* more list entries than the limit */
+    /* -214 .. -299: free, append here */
 
-    /* protocol state (-300 .. -399): the session layer */
-    OPES_ESTATE = -300 /* call not valid in the object's current state */
+    /* state and integrity (-300 .. -399): the session layer, the trace verifier */
+    OPES_ESTATE = -300, /* call not valid in the object's current state */
+    OPES_ETRACE_TAMPERED = -301 /* a trace field present before a service ran was deleted or altered */
 } opes_status;
 
 /**
