@@ -543,10 +543,12 @@ OPES_API opes_status opes_session_client_send(opes_session *s, const char *line,
 OPES_API opes_status opes_session_client_data_end(opes_session *s);
 
 /**
- * Client role: the server's capabilities from its last EHLO (or LHLO) reply
- * (a view into session memory, valid until the next EHLO reply, TLS or a
- * reset).
- * @return OPES_OK; OPES_ENOTFOUND (no 250 EHLO reply yet, or HELO); OPES_EINVAL.
+ * Client role: the server's capabilities from its last 250 EHLO (or LHLO)
+ * reply (a view into session memory, valid until the first line of the next
+ * 250 reply to EHLO, TLS, a reset or opes_session_set_arena_size(); a
+ * refused EHLO leaves them as they were, RFC 5321 4.1.4).
+ * @return OPES_OK; OPES_ENOTFOUND (no 250 EHLO reply yet or one being read,
+ *         or HELO); OPES_EINVAL.
  */
 OPES_API opes_status opes_session_client_ehlo(const opes_session *s, const opes_ehlo **out);
 
