@@ -123,8 +123,8 @@ static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
 {
     opes_smtp_config *cfg = NULL;
     opes_session *s = NULL;
-    buf srv = {0};  /* server bytes received, not yet consumed */
-    buf snap = {0}; /* the capabilities when the last EHLO reply ended */
+    buf srv = {0};         /* server bytes received, not yet consumed */
+    buf snap = {0};        /* the capabilities when the last EHLO reply ended */
     uint64_t injected = 0; /* server bytes reported as TLS injection */
     uint32_t seed = d[1] | 1u;
     size_t i = 2;

@@ -1530,7 +1530,6 @@ static void test_pipelining_two_waits(void)
     }
 }
 
-
 /* A success to a BDAT chunk the session discarded: a BDAT the state rules
  * refuse (here 554, no valid recipient: RFC 5321 3.3) has its chunk read
  * and thrown away (RFC 3030 2: "MUST accept and discard"); no BDAT_CONTENT
