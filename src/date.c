@@ -26,10 +26,10 @@
 typedef struct dctx {
     const char *b;
     size_t len;
-    unsigned in;     /* OPES_DATE_* parse flags */
-    unsigned lxo;    /* OPES__LX_* options */
-    unsigned flags;  /* OPES_DATE_F_* collected */
-    size_t obs_at;   /* first obsolete form (for OPES_DATE_STRICT), SIZE_MAX if none */
+    unsigned in;    /* OPES_DATE_* parse flags */
+    unsigned lxo;   /* OPES__LX_* options */
+    unsigned flags; /* OPES_DATE_F_* collected */
+    size_t obs_at;  /* first obsolete form (for OPES_DATE_STRICT), SIZE_MAX if none */
     size_t err;
 } dctx;
 
@@ -154,9 +154,8 @@ static int obs_zone(const char *p, size_t n, int *zone, int *unknown)
     static const struct {
         const char *name;
         int zone;
-    } z[] = {{"UT", 0},      {"GMT", 0},     {"EST", -300}, {"EDT", -240},
-             {"CST", -360},  {"CDT", -300},  {"MST", -420}, {"MDT", -360},
-             {"PST", -480},  {"PDT", -420}};
+    } z[] = {{"UT", 0},     {"GMT", 0},    {"EST", -300}, {"EDT", -240}, {"CST", -360},
+             {"CDT", -300}, {"MST", -420}, {"MDT", -360}, {"PST", -480}, {"PDT", -420}};
     *unknown = 0;
     if (n == 1) {
         unsigned char u = opes__upper((unsigned char)p[0]);

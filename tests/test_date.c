@@ -87,9 +87,9 @@ static void test_obsolete(void)
     static const struct {
         const char *z;
         int off;
-    } zones[] = {{"UT", 0},     {"GMT", 0},    {"EDT", -240}, {"EST", -300}, {"CDT", -300},
-                 {"CST", -360}, {"MDT", -360}, {"MST", -420}, {"PDT", -420}, {"PST", -480},
-                 {"pst", -480}, {"Gmt", 0}};
+    } zones[] = {{"UT", 0},     {"GMT", 0},    {"EDT", -240}, {"EST", -300},
+                 {"CDT", -300}, {"CST", -360}, {"MDT", -360}, {"MST", -420},
+                 {"PDT", -420}, {"PST", -480}, {"pst", -480}, {"Gmt", 0}};
     for (size_t k = 0; k < sizeof zones / sizeof zones[0]; k++) {
         char buf[64];
         snprintf(buf, sizeof buf, "1 Jan 2026 00:00:00 %s", zones[k].z);
@@ -195,8 +195,7 @@ static void test_invalid(void)
     CHECK_ST(parse("1 Jan 2026 09:00 UTC", OPES_DATE_LENIENT_ZONE, &dt, NULL), OPES_OK);
     CHECK_EQ(dt.flags, OPES_DATE_F_NONSTD_ZONE | OPES_DATE_F_NO_SECONDS);
     CHECK_ST(parse("1 Jan 2026 09:00 CEST", OPES_DATE_LENIENT_ZONE, &dt, NULL), OPES_OK);
-    CHECK_EQ(dt.flags,
-             OPES_DATE_F_NONSTD_ZONE | OPES_DATE_F_ZONE_UNKNOWN | OPES_DATE_F_NO_SECONDS);
+    CHECK_EQ(dt.flags, OPES_DATE_F_NONSTD_ZONE | OPES_DATE_F_ZONE_UNKNOWN | OPES_DATE_F_NO_SECONDS);
     CHECK_ST(parse("1 Jan 2026 09:00 ABCDEF", OPES_DATE_LENIENT_ZONE, &dt, NULL), OPES_EBAD_DATE);
     /* line breaks and bad bytes */
     CHECK_ST(parse("1 Jan 2026\r09:00 +0100", 0, &dt, &err), OPES_EBARE_CR);
@@ -217,8 +216,7 @@ static void test_invalid(void)
     CHECK_ST(parse("1 Jan 2026 09:00 +0100 (caf\xc3\xa9)", 0, &dt, NULL), OPES_OK);
     CHECK_ST(parse("1 Jan 2026 09:00 +0100 (caf\xe9)", 0, &dt, &err), OPES_EBAD_UTF8);
     CHECK_EQ(err, 27);
-    CHECK_ST(parse("1 Jan 2026 09:00 +0100 (caf\xe9)", OPES_DATE_LENIENT_8BIT, &dt, NULL),
-             OPES_OK);
+    CHECK_ST(parse("1 Jan 2026 09:00 +0100 (caf\xe9)", OPES_DATE_LENIENT_8BIT, &dt, NULL), OPES_OK);
     CHECK_EQ(dt.flags, OPES_DATE_F_RAW_8BIT | OPES_DATE_F_NO_SECONDS);
     /* comment nesting is bounded */
     {
@@ -254,9 +252,9 @@ static void test_build(void)
     CHECK_ST(opes_date_build(buf, sizeof buf, &len, &dt), OPES_OK);
     CHECK_MEM(buf, len, "Fri, 21 Nov 1997 09:55:06 +0000", 31);
     /* A.5 (no seconds, comment) */
-    CHECK_ST(parse("Thu,\r\n 13\r\n Feb\r\n 1969\r\n 23:32\r\n -0330 (Newfoundland Time)", 0,
-                   &dt, NULL),
-             OPES_OK);
+    CHECK_ST(
+        parse("Thu,\r\n 13\r\n Feb\r\n 1969\r\n 23:32\r\n -0330 (Newfoundland Time)", 0, &dt, NULL),
+        OPES_OK);
     CHECK_ST(opes_date_build(buf, sizeof buf, &len, &dt), OPES_OK);
     CHECK_MEM(buf, len, "Thu, 13 Feb 1969 23:32:00 -0330", 31);
     /* A.6.1's 1-digit day */

@@ -57,8 +57,8 @@ enum opes_date_parse_flag {
     OPES_DATE_LENIENT_LF = 1u << 3,
     /* Accept bytes that are not UTF-8 inside comments. OPES_DATE_F_RAW_8BIT. */
     OPES_DATE_LENIENT_8BIT = 1u << 4,
-    OPES_DATE_LENIENT_ALL = OPES_DATE_LENIENT_DOW | OPES_DATE_LENIENT_ZONE |
-                            OPES_DATE_LENIENT_LF | OPES_DATE_LENIENT_8BIT
+    OPES_DATE_LENIENT_ALL = OPES_DATE_LENIENT_DOW | OPES_DATE_LENIENT_ZONE | OPES_DATE_LENIENT_LF |
+                            OPES_DATE_LENIENT_8BIT
 };
 
 /**
@@ -66,14 +66,14 @@ enum opes_date_parse_flag {
  * The time is local time at offset `zone`: UTC = local - zone minutes.
  */
 typedef struct opes_datetime {
-    int year;      /* 1900..9999 (a 2- or 3-digit year already mapped, RFC 5322 4.3) */
-    int month;     /* 1..12 */
-    int day;       /* 1..31, valid for the month and year */
-    int hour;      /* 0..23 */
-    int minute;    /* 0..59 */
-    int second;    /* 0..60 (60: a leap second, RFC 5322 3.3) */
-    int zone;      /* offset east of UTC in minutes, -5999..5999 (+hhmm = hh*60+mm) */
-    int weekday;   /* 0 = Sunday .. 6 = Saturday as written, or -1 when absent */
+    int year;       /* 1900..9999 (a 2- or 3-digit year already mapped, RFC 5322 4.3) */
+    int month;      /* 1..12 */
+    int day;        /* 1..31, valid for the month and year */
+    int hour;       /* 0..23 */
+    int minute;     /* 0..59 */
+    int second;     /* 0..60 (60: a leap second, RFC 5322 3.3) */
+    int zone;       /* offset east of UTC in minutes, -5999..5999 (+hhmm = hh*60+mm) */
+    int weekday;    /* 0 = Sunday .. 6 = Saturday as written, or -1 when absent */
     unsigned flags; /* OPES_DATE_F_*; for opes_date_build only OPES_DATE_F_ZONE_UNKNOWN counts */
 } opes_datetime;
 

@@ -24,5 +24,7 @@
 #include "ehlo.h"
 #include "data.h"
 #include "session.h"
+#include "date.h"
+#include "received.h"
 
 #endif /* OPES_OPES_H */
