@@ -33,6 +33,9 @@ typedef struct rctx {
     unsigned flags; /* OPES_RECEIVED_F_* */
     size_t err;
     opes_str envelope_from;
+    int kw_valid; /* keyword_later()'s memo: a scan from kw_from ... */
+    size_t kw_from;
+    size_t kw_at; /* ... found a keyword here (SIZE_MAX: none before ";") */
 } rctx;
 
 static opes_status fail(rctx *c, size_t at, opes_status st)
@@ -419,13 +422,20 @@ static void tcp_info(rctx *c, const char *p, size_t n, opes_str *rdns, opes_str 
         *exact = 0;
 }
 
-/* Does a clause keyword follow position i (before ";")? A look-ahead that
- * leaves no trace (flags restored, envelope-from untouched). */
+/* Does a clause keyword follow position i (a word boundary, before ";")?
+ * A look-ahead that leaves no trace (flags restored, envelope-from
+ * untouched). Memoised so that the look-aheads of a whole field scan each
+ * byte a bounded number of times: a later question from inside a scanned
+ * stretch is answered from the memo. */
 static int keyword_later(rctx *c, size_t i)
 {
     unsigned saved = c->flags;
-    size_t err = c->err;
-    int found = 0;
+    size_t err = c->err, start = i;
+    if (c->kw_valid && i >= c->kw_from && (c->kw_at == SIZE_MAX || i <= c->kw_at))
+        return c->kw_at != SIZE_MAX;
+    c->kw_valid = 1;
+    c->kw_from = start;
+    c->kw_at = SIZE_MAX;
     while (i < c->len && c->b[i] != ';') {
         unsigned info = 0;
         size_t e = i;
@@ -435,14 +445,14 @@ static int keyword_later(rctx *c, size_t i)
         if (rword(c, i, &e) != OPES_OK || e == i)
             break;
         if (keyword(c->b + i, e - i) != K_NONE) {
-            found = 1;
+            c->kw_at = i;
             break;
         }
         i = e;
     }
     c->flags = saved;
     c->err = err;
-    return found;
+    return c->kw_at != SIZE_MAX;
 }
 
 /*
