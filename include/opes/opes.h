@@ -27,5 +27,7 @@
 #include "session.h"
 #include "header.h"
 #include "uri.h"
+#include "date.h"
+#include "received.h"
 
 #endif /* OPES_OPES_H */
