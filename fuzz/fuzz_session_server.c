@@ -335,6 +335,13 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
                 code = ev.reply_code;
                 rs = opes_session_respond(s, code);
             }
+            if (rs == OPES_EINVAL && ev.verb == OPES_VERB_STARTTLS && code != 220 &&
+                code < 400) {
+                /* RFC 3207 4: 220 is the only go-ahead; another success to
+                 * STARTTLS is refused, nothing changed: decline with 454 */
+                code = 454;
+                rs = opes_session_respond(s, code);
+            }
             if (rs == OPES_ENOSPC) { /* the arena is full: answer otherwise */
                 code = 452;
                 rs = opes_session_respond(s, code);

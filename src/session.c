@@ -1211,8 +1211,13 @@ static opes_status respond_command(opes_session *s, int code)
             s->phase = P_CLOSED;
         break;
     case OPES_VERB_STARTTLS:
+        /* RFC 3207 4: the go-ahead is 220 and nothing else. A client that
+         * took another 2xx/3xx as one would start its handshake while the
+         * session read commands; refuse it rather than drop it silently. */
         if (code == 220)
             s->phase = P_TLS;
+        else if (code / 100 == 2 || code / 100 == 3)
+            return OPES_EINVAL;
         break;
     case OPES_VERB_AUTH:
         if (code == 334) {

@@ -995,6 +995,22 @@ static void test_starttls(void)
     CHECK_ST(opes_session_feed(s, "EHLO a.example\r\n", 16, &used, &ev), OPES_OK);
     CHECK_ST(opes_session_tls_started(s), OPES_ESTATE);
     opes_session_free(s);
+
+    /* RFC 3207 4: 220 is the only go-ahead. Another 2xx/3xx to STARTTLS is
+     * refused (a client that took it as one would start TLS while the
+     * session read its handshake as commands); 454 leaves the state. */
+    s = mksession(offers, 0);
+    CHECK_ST(opes_session_feed(s, "EHLO a.example\r\n", 16, &used, &ev), OPES_OK);
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    CHECK_ST(opes_session_feed(s, "STARTTLS\r\n", 10, &used, &ev), OPES_OK);
+    CHECK_EQ(ev.verb, OPES_VERB_STARTTLS);
+    CHECK_ST(opes_session_respond(s, 250), OPES_EINVAL);
+    CHECK_ST(opes_session_respond(s, 354), OPES_EINVAL);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    CHECK_ST(opes_session_respond(s, 454), OPES_OK);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    CHECK_ST(opes_session_respond(s, 220), OPES_ESTATE); /* nothing due any more */
+    opes_session_free(s);
 }
 
 /* ---- AUTH (RFC 4954) ---------------------------------------------------------------- */

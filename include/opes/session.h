@@ -378,7 +378,10 @@ OPES_API opes_status opes_session_feed(opes_session *s, const char *buf, size_t 
  * @return OPES_OK; OPES_ESTATE (no reply is due, or a 2xx/3xx to a refused
  *         line or a discarded chunk); OPES_ENOSPC (a class 2
  *         reply to MAIL or RCPT whose line the arena cannot hold: nothing
- *         changed, reply again); OPES_EINVAL (code out of range).
+ *         changed, reply again); OPES_EINVAL (code out of range, or a 2xx/3xx
+ *         other than 220 to an accepted STARTTLS: RFC 3207 4 has no other
+ *         go-ahead, and a client taking one as such would start TLS while the
+ *         session read commands; nothing changed).
  */
 OPES_API opes_status opes_session_respond(opes_session *s, int code);
 
