@@ -882,8 +882,16 @@ static opes_status feed_command(opes_session *s, const char *buf, size_t len, si
     *used = u;
     s->pos += u;
     if (st != OPES_OK && c->verb == OPES_VERB_BDAT && offers(s, "CHUNKING") &&
-        bdat_refused(s, ev, buf, len, st))
+        bdat_refused(s, ev, buf, len, st)) {
+        if (s->framing_lost && st == OPES_ELINE_TOO_LONG && c->error_offset < u) {
+            /* the session ends at the framing loss: consume the over-long
+             * line up to its limit, where every split of the input has it,
+             * and no more (how much of its tail had arrived is chance) */
+            s->pos -= u - c->error_offset;
+            *used = c->error_offset;
+        }
         return OPES_OK;
+    }
     if (st == OPES_ELINE_TOO_LONG) {
         /* RFC 5321 4.5.3.1.9 "500 Line too long"; the tail is skipped */
         ev->type = OPES_SESSION_EV_LINE_TOO_LONG;

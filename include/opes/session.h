@@ -135,7 +135,9 @@ enum opes_session_event_type {
      *  over-long BDAT line (CHUNKING offered) is handled as a refused BDAT
      *  line (see COMMAND): with a readable size, no reply now, the tail and
      *  the chunk are discarded and the 500 is due at CHUNK_END; without
-     *  one, 421 (OPES_REASON_FRAMING_LOST). */
+     *  one, 421 (OPES_REASON_FRAMING_LOST): the event then consumes the
+     *  line up to its limit only, whatever of its tail had arrived, and
+     *  the session closes with the reply. */
     OPES_SESSION_EV_LINE_TOO_LONG = 8,
     /** Bytes received after the 220 to STARTTLS and before
      *  opes_session_tls_started(): sent in clear text before TLS, so
