@@ -6,8 +6,13 @@
  * and link with `pkg-config --libs libopes`.
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
+<<<<<<< HEAD
  * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail
  * (header) -> opes/dsn.
+=======
+ * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail (uri)
+ * -> opes/dsn.
+>>>>>>> h-uri
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -26,5 +31,6 @@
 #include "data.h"
 #include "session.h"
 #include "header.h"
+#include "uri.h"
 
 #endif /* OPES_OPES_H */
