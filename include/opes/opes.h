@@ -32,5 +32,6 @@
 #include "session.h"
 #include "header.h"
 #include "uri.h"
+#include "trace.h"
 
 #endif /* OPES_OPES_H */
