@@ -459,7 +459,8 @@ static opes_status items_check(const opes_trace_item *items, size_t n)
                 return OPES_EINVAL;
             if (opes__unsafe_at(pr->name.ptr, pr->name.len) < pr->name.len)
                 return OPES_EINJECT;
-            if (opes__trace_param_name_bad(pr->name.ptr, pr->name.len) != pr->name.len)
+            if (pr->name.len == 0 ||
+                opes__trace_param_name_bad(pr->name.ptr, pr->name.len) != pr->name.len)
                 return OPES_EBAD_TRACE;
             st = opes__trace_value_check(pr->value.ptr, pr->value.len);
             if (st != OPES_OK)

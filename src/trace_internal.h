@@ -48,8 +48,8 @@ void opes__trace_put_param(opes__trace_sink *s, const char *name, size_t nlen, c
 opes_status opes__trace_id_check(const char *id, size_t len, unsigned uri_flags);
 /* A parameter value to write: OPES_EINJECT, OPES_EBAD_CHAR, OPES_OK. */
 opes_status opes__trace_value_check(const char *v, size_t n);
-/* param-name: the offset of the first bad byte, n when p[0..n) is one
- * (0 when empty). */
+/* param-name: the offset of the first bad byte, n when p[0..n) is one.
+ * An empty name gives 0 == n: callers test n == 0 first. */
 size_t opes__trace_param_name_bad(const char *p, size_t n);
 
 #endif /* OPES_TRACE_INTERNAL_H */

@@ -240,7 +240,7 @@ static opes_status next_field(const char *h, size_t len, unsigned flags, size_t 
                               opes_header_field *f)
 {
     size_t used = 0;
-    opes_status st = opes_header_field_parse(h + *pos, len - *pos, flags, 1, f, &used);
+    opes_status st = opes_header_field_parse(h ? h + *pos : h, len - *pos, flags, 1, f, &used);
     if (st != OPES_OK)
         return st;
     if (f->kind != OPES_HEADER_KIND_FIELD)

@@ -311,7 +311,8 @@ opes_status opes_trace_reader_next(opes_trace_reader *r, opes_trace_event *ev)
 
         if (r->done)
             return OPES_ENOTFOUND;
-        st = opes_header_field_parse(r->h + r->pos, r->len - r->pos, r->flags, 1, &f, &used);
+        st = opes_header_field_parse(r->h ? r->h + r->pos : r->h, r->len - r->pos, r->flags, 1,
+                                     &f, &used);
         if (st != OPES_OK) {
             r->done = 1;
             r->name.ptr = NULL;
@@ -343,7 +344,7 @@ opes_status opes_trace_reader_next(opes_trace_reader *r, opes_trace_event *ev)
             r->raw = f.raw.ptr;
             r->raw_off = (size_t)(f.raw.ptr - r->h);
         } else {
-            r->raw = r->h + r->pos;
+            r->raw = NULL;
             r->raw_off = r->pos;
         }
         r->cur.pos = 0;

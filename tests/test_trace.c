@@ -426,6 +426,8 @@ static void test_builders(void)
     {
         opes_trace_pair dup[2] = {{mk("a"), mk("1")}, {mk("A"), mk("2")}};
         opes_trace_pair badn = {mk("1a"), mk("1")};
+        opes_trace_pair empty = {{"", 0}, mk("1")}; /* found by fuzz_trace_build */
+        opes_trace_item e0 = {mk("urn:a"), &empty, 1};
         opes_trace_pair ctl = {mk("a"), mk("x\x01")};
         opes_trace_pair hi = {mk("a"), mk("caf\xc3\xa9")};
         opes_trace_item d = {mk("urn:a"), dup, 2}, b = {mk("urn:a"), &badn, 1},
@@ -433,6 +435,7 @@ static void test_builders(void)
                         r = {mk("rel/path"), NULL, 0}, f = {mk("http://a/#f"), NULL, 0};
         CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &d, 1), OPES_EBAD_TRACE);
         CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &b, 1), OPES_EBAD_TRACE);
+        CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &e0, 1), OPES_EBAD_TRACE);
         CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &c, 1), OPES_EBAD_CHAR);
         CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &h, 1), OPES_EBAD_CHAR);
         CHECK_ST(opes_trace_value_build(out, sizeof out, &n, &r, 1), OPES_EURI_NOT_ABSOLUTE);
