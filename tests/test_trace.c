@@ -537,6 +537,30 @@ static void test_limits(void)
                  OPES_EURI_TOO_LONG);
         id[40] = 'x';
     }
+    /* a long Via field (200 entries, far past the folder's 2048-octet
+     * buffer): the same bytes as opes_header_field_build() of the value */
+    {
+        static char val[16384], f1[20000], f2[20000];
+        size_t vn = 0, n1 = 0, n2 = 0;
+        opes_trace_pair ap = {mk("action"), mk("none")};
+        for (i = 0; i < 200; i++) {
+            items[i].id = mk(i % 3 ? "http://scan.example.net/av" : "urn:x,y");
+            items[i].params = i % 2 ? &ap : NULL;
+            items[i].nparams = i % 2;
+        }
+        CHECK_ST(opes_trace_value_build(val, sizeof val, &vn, items, 200), OPES_OK);
+        CHECK(vn > 4096);
+        CHECK_ST(opes_trace_field_build(f1, sizeof f1, &n1, OPES_TRACE_FIELD_VIA, items, 200, 0),
+                 OPES_OK);
+        CHECK_ST(opes_header_field_build(f2, sizeof f2, &n2, S("OPES-Via"), val, vn, 0), OPES_OK);
+        CHECK_MEM(f1, n1, f2, n2);
+        CHECK_ST(parse_all(f1 + 9, n1 - 11, &p), OPES_ENOTFOUND);
+        CHECK_EQ(p.n, 200);
+        for (i = 0; i < 200; i++) {
+            items[i].params = NULL;
+            items[i].nparams = 0;
+        }
+    }
     /* a value with no WSP to fold at cannot be brought under 998 octets */
     {
         static char val[1200];
