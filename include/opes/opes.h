@@ -6,7 +6,8 @@
  * and link with `pkg-config --libs libopes`.
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
- * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail -> opes/dsn.
+ * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail
+ * (header) -> opes/dsn.
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -24,5 +25,6 @@
 #include "ehlo.h"
 #include "data.h"
 #include "session.h"
+#include "header.h"
 
 #endif /* OPES_OPES_H */
