@@ -185,6 +185,12 @@ int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *k
 opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where, uint64_t key,
                                     const char *keyword, size_t len, int *value_rule,
                                     const char **ext_keyword);
+/* The value check registered for the parameter keyword (key: its
+ * opes__key8) on the verb (OPES_PARAM_*): 1 with *fn and *user set, or 0
+ * when there is none (also for a NULL config). */
+int opes__config_param_check(const opes_smtp_config *cfg, unsigned where, uint64_t key,
+                             const char *keyword, size_t len, opes_param_check_fn *fn,
+                             void **user);
 
 /* ---- xtext (xtext.c) ----------------------------------------------------
  * The check of opes_xtext_validate (same status, *err and *notes), which
