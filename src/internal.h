@@ -200,6 +200,11 @@ int opes__config_param_check(const opes_smtp_config *cfg, unsigned where, uint64
  * what the ENVID and ORCPT checks need, in one pass and without decoding. */
 opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
                               unsigned *notes, size_t *out_len, size_t *nonprint);
+/* Write src[0..src_len) as xtext (RFC 3461 4) through w: xchars as
+ * themselves, every other octet as "+" and two upper-case hex digits; with
+ * hex_comma, "," too (a list whose items are split on literal commas before
+ * decoding, as the XOPES-BYPASS value: docs/opes-smtp.md 8.1). */
+void opes__wr_xtext(opes__wr *w, const char *src, size_t src_len, int hex_comma);
 
 /* ---- UTF-8 ---------------------------------------------------------------
  * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if
