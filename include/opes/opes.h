@@ -7,7 +7,7 @@
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
  * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail
- * (header) -> opes/dsn.
+ * (header, uri) -> opes/dsn.
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -26,5 +26,6 @@
 #include "data.h"
 #include "session.h"
 #include "header.h"
+#include "uri.h"
 
 #endif /* OPES_OPES_H */
