@@ -215,7 +215,7 @@ static opes_status param_value_check(const opes_smtp_config *cfg, int verb, cons
 opes_status opes_bypass_register(opes_smtp_config *cfg, const char *keyword)
 {
     char name[KW_ROOM + 8];
-    size_t n, nlen;
+    size_t n, nlen, inc;
     opes_status st;
 
     if (!cfg)
@@ -233,7 +233,10 @@ opes_status opes_bypass_register(opes_smtp_config *cfg, const char *keyword)
     if (cfg->n_ext >= EXT_MAX || cfg->n_param >= PARAM_MAX ||
         POOL_SIZE - cfg->pool_used < n + 1 + nlen + 1)
         return OPES_ENOSPC;
-    st = opes_smtp_config_add_extension(cfg, keyword, OPES_BYPASS_LINE_INC, OPES_BYPASS_LINE_INC);
+    /* 8.1: the line limits grow by SP, the parameter's name, "=" and the
+     * value: 514 for XOPES, more for a longer keyword */
+    inc = 1 + nlen + 1 + OPES_BYPASS_MAX_VALUE;
+    st = opes_smtp_config_add_extension(cfg, keyword, inc, inc);
     if (st != OPES_OK)
         return st;
     st = opes_smtp_config_add_param(cfg, keyword, name, OPES_PARAM_MAIL | OPES_PARAM_RCPT,

@@ -381,11 +381,13 @@ static void test_registration(void)
         CHECK_EQ(cmd.error_offset, 39 + 500);
     }
 
-    /* a configured keyword names the parameter (8.1) */
+    /* a configured keyword names the parameter (8.1), and its longer name
+     * raises the limits more: " X-ACME-OPES-BYPASS=" is 20 octets, + 500 */
     CHECK_ST(opes_bypass_register(c, "X-ACME-OPES"), OPES_OK);
     CHECK_ST(parse_line(c, "MAIL FROM:<a@example.org> X-ACME-OPES-BYPASS=*\r\n", &cmd),
              OPES_EPARAM_UNKNOWN);
     CHECK_ST(opes_smtp_config_offer(c, "X-ACME-OPES", 1, NULL), OPES_OK);
+    CHECK_EQ(opes_smtp_config_line_limit(c, OPES_VERB_RCPT), 512 + 514 + 520);
     CHECK_ST(parse_line(c, "MAIL FROM:<a@example.org> X-ACME-OPES-BYPASS=*\r\n", &cmd), OPES_OK);
     CHECK_ST(opes_bypass_param_get(&cmd.params, "x-acme-opes", &v), OPES_OK);
     CHECK_STR(v, "*");

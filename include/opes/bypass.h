@@ -35,8 +35,8 @@ extern "C" {
 /** Longest XOPES-BYPASS value, in octets as sent (8.1). */
 #define OPES_BYPASS_MAX_VALUE 500
 /** What the extension adds to the MAIL and RCPT command-line limits:
- *  " XOPES-BYPASS=" and 500 octets, rounded to the 514 the spec states
- *  (8.1; RFC 5321 2.2.2 requires the increment to be stated). */
+ *  " XOPES-BYPASS=" (14) and 500 octets (8.1; RFC 5321 2.2.2 requires the
+ *  increment to be stated). A configured keyword of n octets adds n + 509. */
 #define OPES_BYPASS_LINE_INC 514
 /** Longest agent identifier in an OPES-Bypass field: one unfoldable line
  *  of 998 octets less "OPES-System: " (docs/opes-smtp.md 3.1, 9). */
@@ -125,7 +125,8 @@ OPES_API opes_status opes_bypass_param_name(char *dst, size_t cap, size_t *len,
 /**
  * Register the extension in a config (8.1): the EHLO keyword (NULL:
  * OPES_BYPASS_KEYWORD) with MAIL and RCPT increments of
- * OPES_BYPASS_LINE_INC, its parameter keyword "-BYPASS" on MAIL and RCPT
+ * OPES_BYPASS_LINE_INC (for another keyword of n octets, n + 509: SP, the
+ * parameter's name, "=" and 500), its parameter keyword "-BYPASS" on MAIL and RCPT
  * with a required value, and a value check (opes_smtp_config_set_param_check())
  * so that opes_params_parse() and the command parser answer a malformed
  * value 501 5.5.4 (OPES_EPARAM_VALUE; OPES_EPARAM_TOO_LONG over 500
