@@ -354,42 +354,40 @@ bad:
     return OPES_EBAD_BYPASS;
 }
 
-/* ---- writing an OPES-Bypass field from item sources ----------------------- */
+/* ---- decoded request values --------------------------------------------- */
 
-/* see bypass_internal.h */
-size_t opes__bsrc_count(const struct opes__bsrc *s)
-{
-    size_t n = s->narr;
-    for (size_t v = 0; v < s->nvals; v++) {
-        size_t c = 0;
-        /* values were checked by the caller; a bad one counts what it has */
-        (void)opes_bypass_param_check(s->vals[v].ptr, s->vals[v].len, s->flags, &c, NULL);
-        n += c;
-    }
-    return n;
-}
+/* Most items in one XOPES-BYPASS value: each takes an octet and a comma. */
+#define VALUE_ITEMS (OPES_BYPASS_MAX_VALUE / 2 + 1)
 
-/* see bypass_internal.h */
-int opes__bsrc_get(const struct opes__bsrc *s, size_t i, char *buf, opes_str *out)
+/* The items of up to two XOPES-BYPASS values, decoded once into one buffer
+ * (decoding never grows the bytes, so 500 octets per value suffice), so
+ * that comparing them costs no decoding per comparison. */
+struct decoded {
+    char buf[2 * OPES_BYPASS_MAX_VALUE];
+    opes_str item[2 * VALUE_ITEMS];
+    size_t n, used;
+};
+
+/* Append the items of a value that opes_bypass_param_check() accepted;
+ * 0 if it is malformed after all (or would not fit: it cannot). */
+static int decode_value(struct decoded *d, const opes_str *v, unsigned flags)
 {
-    if (i < s->narr) {
-        *out = s->arr[i];
-        return 1;
+    size_t pos = 0, il = 0;
+    opes_status st;
+    for (;;) {
+        if (d->n >= 2 * VALUE_ITEMS)
+            return 0;
+        st = opes_bypass_param_next(v->ptr, v->len, flags, &pos, d->buf + d->used,
+                                    sizeof d->buf - d->used, &il, NULL, NULL);
+        if (st == OPES_ENOTFOUND)
+            return 1;
+        if (st != OPES_OK)
+            return 0;
+        d->item[d->n].ptr = d->buf + d->used;
+        d->item[d->n].len = il;
+        d->n++;
+        d->used += il;
     }
-    i -= s->narr;
-    for (size_t v = 0; v < s->nvals; v++) {
-        size_t pos = 0, il = 0;
-        while (opes_bypass_param_next(s->vals[v].ptr, s->vals[v].len, s->flags, &pos, buf,
-                                      OPES_BYPASS_MAX_VALUE, &il, NULL, NULL) == OPES_OK) {
-            if (i == 0) {
-                out->ptr = buf;
-                out->len = il;
-                return 1;
-            }
-            i--;
-        }
-    }
-    return 0;
 }
 
 /* see bypass_internal.h */
@@ -410,12 +408,10 @@ int opes__bypass_item_eq(const opes_str *a, const opes_str *b)
 #define LINE_MAX 998   /* RFC 5322 2.1.1 MUST */
 
 /* see bypass_internal.h */
-opes_status opes__bypass_field_write(opes__wr *w, const struct opes__bsrc *src,
+opes_status opes__bypass_field_write(opes__wr *w, const opes_str *items, size_t n,
                                      const opes_bypass_list *exclude, size_t *written)
 {
-    char b1[OPES_BYPASS_MAX_VALUE], b2[OPES_BYPASS_MAX_VALUE];
-    size_t n = opes__bsrc_count(src), col = 0, k = 0;
-    opes_str a, b;
+    size_t col = 0, k = 0;
 
     *written = 0;
     /* a "*" already in the message covers every item (3.4, 7 item 2) */
@@ -423,25 +419,24 @@ opes_status opes__bypass_field_write(opes__wr *w, const struct opes__bsrc *src,
         if (is_star(&exclude->items[j]))
             return OPES_OK;
     for (size_t i = 0; i < n; i++) {
-        if (opes__bsrc_get(src, i, b1, &a) && is_star(&a)) {
+        if (is_star(&items[i])) {
             opes__wr_puts(w, FIELD_NAME " *\r\n");
             *written = 1;
             return OPES_OK;
         }
     }
     for (size_t i = 0; i < n; i++) {
+        const opes_str *a = &items[i];
         size_t plen;
         int dup = 0, brk;
-        if (!opes__bsrc_get(src, i, b1, &a))
-            continue;
         for (size_t j = 0; !dup && exclude && j < exclude->count; j++)
-            dup = opes__bypass_item_eq(&a, &exclude->items[j]);
+            dup = opes__bypass_item_eq(a, &exclude->items[j]);
         for (size_t j = 0; !dup && j < i; j++)
-            dup = opes__bsrc_get(src, j, b2, &b) && opes__bypass_item_eq(&a, &b);
+            dup = opes__bypass_item_eq(a, &items[j]);
         if (dup)
             continue;
-        brk = opes__agent_ref_needs_brackets(a.ptr, a.len);
-        plen = a.len + (brk ? 2u : 0u);
+        brk = opes__agent_ref_needs_brackets(a->ptr, a->len);
+        plen = a->len + (brk ? 2u : 0u);
         if (k == 0) {
             /* "OPES-Bypass: " item [","] on the first line when it fits
              * 998 octets, else after a fold ([FWS] is allowed there) */
@@ -462,7 +457,7 @@ opes_status opes__bypass_field_write(opes__wr *w, const struct opes__bsrc *src,
         }
         if (brk)
             opes__wr_putc(w, '<');
-        opes__wr_put(w, a.ptr, a.len);
+        opes__wr_put(w, a->ptr, a->len);
         if (brk)
             opes__wr_putc(w, '>');
         col += plen;
@@ -481,7 +476,6 @@ opes_status opes_bypass_header_build(char *dst, size_t cap, size_t *len, const o
 {
     opes__wr w;
     opes_status st;
-    struct opes__bsrc src;
     size_t k;
 
     if (!OPES__BUILD_ARGS_OK(dst, cap, len) || !ids || n == 0) {
@@ -497,11 +491,8 @@ opes_status opes_bypass_header_build(char *dst, size_t cap, size_t *len, const o
         if (st != OPES_OK)
             return st;
     }
-    memset(&src, 0, sizeof src);
-    src.arr = ids;
-    src.narr = n;
     opes__wr_init(&w, dst, cap);
-    st = opes__bypass_field_write(&w, &src, NULL, &k);
+    st = opes__bypass_field_write(&w, ids, n, NULL, &k);
     if (st != OPES_OK)
         return st;
     return opes__wr_finish(&w, len);
@@ -509,34 +500,24 @@ opes_status opes_bypass_header_build(char *dst, size_t cap, size_t *len, const o
 
 /* ---- relaying (8.4) -------------------------------------------------------- */
 
-/* Do two XOPES-BYPASS values hold the same items, in any order? */
+/* Do two XOPES-BYPASS values (both checked) hold the same items, in any
+ * order (8.4)? */
 static int same_request(const opes_str *x, const opes_str *y, unsigned flags)
 {
-    char b1[OPES_BYPASS_MAX_VALUE], b2[OPES_BYPASS_MAX_VALUE];
-    struct opes__bsrc sx, sy;
-    size_t nx, ny;
-    opes_str a, b;
+    struct decoded dx, dy;
 
-    memset(&sx, 0, sizeof sx);
-    memset(&sy, 0, sizeof sy);
-    sx.vals = x;
-    sx.nvals = 1;
-    sx.flags = flags;
-    sy.vals = y;
-    sy.nvals = 1;
-    sy.flags = flags;
-    nx = opes__bsrc_count(&sx);
-    ny = opes__bsrc_count(&sy);
+    if (x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0)
+        return 1; /* the usual case: the same bytes */
+    dx.n = dx.used = dy.n = dy.used = 0;
+    if (!decode_value(&dx, x, flags) || !decode_value(&dy, y, flags))
+        return 0;
     /* every item of each is in the other */
     for (int dir = 0; dir < 2; dir++) {
-        const struct opes__bsrc *p = dir ? &sy : &sx, *q = dir ? &sx : &sy;
-        size_t np = dir ? ny : nx, nq = dir ? nx : ny;
-        for (size_t i = 0; i < np; i++) {
+        const struct decoded *p = dir ? &dy : &dx, *q = dir ? &dx : &dy;
+        for (size_t i = 0; i < p->n; i++) {
             int found = 0;
-            if (!opes__bsrc_get(p, i, b1, &a))
-                return 0;
-            for (size_t j = 0; !found && j < nq; j++)
-                found = opes__bsrc_get(q, j, b2, &b) && opes__bypass_item_eq(&a, &b);
+            for (size_t j = 0; !found && j < q->n; j++)
+                found = opes__bypass_item_eq(&p->item[i], &q->item[j]);
             if (!found)
                 return 0;
         }
@@ -550,8 +531,7 @@ opes_status opes_bypass_relay(const opes_bypass_relay_input *in, int *mail_actio
 {
     opes_status st;
     int uniform;
-    opes_str vals[2];
-    struct opes__bsrc src;
+    struct decoded d;
     opes__wr w;
     size_t k;
 
@@ -599,17 +579,14 @@ opes_status opes_bypass_relay(const opes_bypass_relay_input *in, int *mail_actio
         rcpt_actions[r] = !in->rcpt[r].len ? OPES_BYPASS_RELAY_NONE
                           : uniform        ? OPES_BYPASS_RELAY_DOWNGRADED
                                            : OPES_BYPASS_RELAY_NOT_UNIFORM;
-    memset(&src, 0, sizeof src);
-    src.flags = in->flags;
-    src.vals = vals;
-    if (in->mail.len)
-        vals[src.nvals++] = in->mail;
-    if (uniform)
-        vals[src.nvals++] = in->rcpt[0];
-    if (src.nvals == 0)
+    if (!in->mail.len && !uniform)
         return OPES_OK;
+    d.n = d.used = 0;
+    if ((in->mail.len && !decode_value(&d, &in->mail, in->flags)) ||
+        (uniform && !decode_value(&d, &in->rcpt[0], in->flags)))
+        return OPES_EBAD_BYPASS; /* checked above: cannot happen */
     opes__wr_init(&w, dst, cap);
-    st = opes__bypass_field_write(&w, &src, &in->header, &k);
+    st = opes__bypass_field_write(&w, d.item, d.n, &in->header, &k);
     if (st != OPES_OK)
         return st;
     return opes__wr_finish(&w, len);

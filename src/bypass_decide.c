@@ -49,7 +49,8 @@ static int known(const opes_bypass_input *in, const opes_str *item)
     return 0;
 }
 
-/* 7 item 2 and 3: how an item matches service s (OPES_BYPASS_M_*). */
+/* 7 item 2: how an item matches service s (OPES_BYPASS_M_*), item 3 (an
+ * unknown item) aside. */
 static int match_of(const opes_bypass_input *in, size_t s, const opes_str *item)
 {
     const opes_bypass_service *sv = &in->services[s];
@@ -61,28 +62,49 @@ static int match_of(const opes_bypass_input *in, size_t s, const opes_str *item)
         return OPES_BYPASS_M_PROCESSOR;
     if (id_eq(item, &sv->system))
         return OPES_BYPASS_M_SYSTEM;
-    /* RFC 3897 4.3: "MUST treat that URI as a wildcard identifier"; an item
-     * that is no URI at all equals nothing and lands here too (RFC 3897 4:
-     * bypass unless it is known for sure not to match) */
-    if (!known(in, item))
-        return OPES_BYPASS_M_UNKNOWN;
     return OPES_BYPASS_M_NONE;
 }
 
-/* The most specific matching item of a list (the first on a tie). */
-static struct cand best_of(const opes_bypass_input *in, size_t s, const opes_bypass_list *l,
-                           int source)
+/* Services are decided in blocks of this many, so that the candidates of
+ * a block fit on the stack and whether an item is known (a scan of every
+ * service) is found once per item and block, not once per service. */
+#define BLOCK 32
+
+/* The most specific matching item of a list for each service s0..s0+nb-1
+ * of a block (the first on a tie), into c[0..nb). */
+static void best_of_block(const opes_bypass_input *in, size_t s0, size_t nb,
+                          const opes_bypass_list *l, int source, struct cand *c)
 {
-    struct cand c = {OPES_BYPASS_M_NONE, OPES_BYPASS_SRC_NONE, 0};
-    for (size_t i = 0; i < l->count && c.match != OPES_BYPASS_M_ID; i++) {
-        int m = match_of(in, s, &l->items[i]);
-        if (m != OPES_BYPASS_M_NONE && (c.match == OPES_BYPASS_M_NONE || m < c.match)) {
-            c.match = m;
-            c.source = source;
-            c.item = i;
+    for (size_t k = 0; k < nb; k++) {
+        c[k].match = OPES_BYPASS_M_NONE;
+        c[k].source = OPES_BYPASS_SRC_NONE;
+        c[k].item = 0;
+    }
+    for (size_t i = 0; i < l->count; i++) {
+        const opes_str *item = &l->items[i];
+        int kn = -1; /* known(): not asked yet */
+        for (size_t k = 0; k < nb; k++) {
+            int m;
+            if (c[k].match == OPES_BYPASS_M_ID)
+                continue; /* nothing is more specific */
+            m = match_of(in, s0 + k, item);
+            if (m == OPES_BYPASS_M_NONE) {
+                /* RFC 3897 4.3: "MUST treat that URI as a wildcard
+                 * identifier"; an item that is no URI at all equals nothing
+                 * and lands here too (RFC 3897 4: bypass unless it is known
+                 * for sure not to match) */
+                if (kn < 0)
+                    kn = known(in, item);
+                if (!kn)
+                    m = OPES_BYPASS_M_UNKNOWN;
+            }
+            if (m != OPES_BYPASS_M_NONE && (c[k].match == OPES_BYPASS_M_NONE || m < c[k].match)) {
+                c[k].match = m;
+                c[k].source = source;
+                c[k].item = i;
+            }
         }
     }
-    return c;
 }
 
 /* Pick the better of two candidates: the more specific, else the first. */
@@ -147,6 +169,65 @@ static int same_row(const opes_bypass_result *res, size_t ns, size_t a, size_t b
     return 1;
 }
 
+/* Sections 7 items 4-7 for service s and recipient r, from the deciding
+ * items of the header (h), MAIL (m) and r's RCPT (c). */
+static void decide_one(const opes_bypass_input *in, size_t s, size_t r, const struct cand *h,
+                       const struct cand *m, const struct cand *c, opes_bypass_result *res)
+{
+    const opes_bypass_service *sv = &in->services[s];
+    struct cand any = {OPES_BYPASS_M_NONE, OPES_BYPASS_SRC_NONE, 0}, timely = any;
+    /* 7 item 1: the union; ties go to MAIL, RCPT, header */
+    better(&any, m);
+    better(&any, c);
+    better(&any, h);
+    if (reaches(OPES_BYPASS_SRC_MAIL, sv->phase))
+        better(&timely, m);
+    if (reaches(OPES_BYPASS_SRC_RCPT, sv->phase))
+        better(&timely, c);
+    if (reaches(OPES_BYPASS_SRC_HEADER, sv->phase))
+        better(&timely, h);
+
+    res->item = 0;
+    res->source = OPES_BYPASS_SRC_NONE;
+    res->match = OPES_BYPASS_M_NONE;
+    if (any.match != OPES_BYPASS_M_NONE && !sv->bypassable) {
+        /* 7 item 5 (RFC 4902 3.2: "certain filters must not be bypassed"),
+         * before item 4: a timelier request would be refused all the same */
+        const struct cand *d = timely.match != OPES_BYPASS_M_NONE ? &timely : &any;
+        res->decision = OPES_BYPASS_REFUSED;
+        res->reason = OPES_BYPASS_R_NOT_BYPASSABLE;
+        res->match = d->match;
+        res->source = d->source;
+        res->item = d->item;
+        return;
+    }
+    if (timely.match != OPES_BYPASS_M_NONE) { /* 7 item 6 */
+        res->decision = OPES_BYPASS_BYPASS;
+        res->reason = reason_of_match(timely.match);
+        res->match = timely.match;
+        res->source = timely.source;
+        res->item = timely.item;
+        return;
+    }
+    /* 7 item 7: the allow-list, for a pair known from RCPT on */
+    if (in->allow && sv->bypassable && sv->phase >= OPES_BYPASS_PHASE_RCPT &&
+        in->allow(&in->sender, &in->recipients[r], s, in->allow_user) == 1) {
+        res->decision = OPES_BYPASS_BYPASS;
+        res->reason = OPES_BYPASS_R_ALLOW_LIST;
+        return;
+    }
+    if (any.match != OPES_BYPASS_M_NONE) { /* 7 item 4 */
+        res->decision = OPES_BYPASS_REFUSED;
+        res->reason = OPES_BYPASS_R_TOO_LATE;
+        res->match = any.match;
+        res->source = any.source;
+        res->item = any.item;
+        return;
+    }
+    res->decision = OPES_BYPASS_APPLY;
+    res->reason = OPES_BYPASS_R_NO_REQUEST;
+}
+
 /* see opes/bypass.h */
 opes_status opes_bypass_decide(const opes_bypass_input *in, opes_bypass_result *results,
                                size_t nresults, size_t *groups, size_t *ngroups)
@@ -181,67 +262,18 @@ opes_status opes_bypass_decide(const opes_bypass_input *in, opes_bypass_result *
             return st;
     }
 
-    /* Service by service, so that the header's and MAIL's candidates are
-     * found once for all recipients. */
-    for (size_t s = 0; s < ns; s++) {
-        const opes_bypass_service *sv = &in->services[s];
-        struct cand h = best_of(in, s, &in->header, OPES_BYPASS_SRC_HEADER);
-        struct cand m = best_of(in, s, &in->mail, OPES_BYPASS_SRC_MAIL);
+    /* Block by block of services, so that the header's and MAIL's
+     * candidates are found once for all recipients. */
+    for (size_t s0 = 0; s0 < ns; s0 += BLOCK) {
+        size_t nb = ns - s0 < BLOCK ? ns - s0 : BLOCK;
+        struct cand hb[BLOCK], mb[BLOCK], rb[BLOCK];
+        best_of_block(in, s0, nb, &in->header, OPES_BYPASS_SRC_HEADER, hb);
+        best_of_block(in, s0, nb, &in->mail, OPES_BYPASS_SRC_MAIL, mb);
         for (size_t r = 0; r < nr; r++) {
-            opes_bypass_result *res = &results[r * ns + s];
-            struct cand any = {OPES_BYPASS_M_NONE, OPES_BYPASS_SRC_NONE, 0}, timely = any, c;
-            c = in->rcpt ? best_of(in, s, &in->rcpt[r], OPES_BYPASS_SRC_RCPT) : any;
-            /* 7 item 1: the union; ties go to MAIL, RCPT, header */
-            better(&any, &m);
-            better(&any, &c);
-            better(&any, &h);
-            if (reaches(OPES_BYPASS_SRC_MAIL, sv->phase))
-                better(&timely, &m);
-            if (reaches(OPES_BYPASS_SRC_RCPT, sv->phase))
-                better(&timely, &c);
-            if (reaches(OPES_BYPASS_SRC_HEADER, sv->phase))
-                better(&timely, &h);
-
-            res->item = 0;
-            res->source = OPES_BYPASS_SRC_NONE;
-            res->match = OPES_BYPASS_M_NONE;
-            if (any.match != OPES_BYPASS_M_NONE && !sv->bypassable) {
-                /* 7 item 5 (RFC 4902 3.2: "certain filters must not be
-                 * bypassed"), before item 4: a timelier request would be
-                 * refused all the same */
-                const struct cand *d = timely.match != OPES_BYPASS_M_NONE ? &timely : &any;
-                res->decision = OPES_BYPASS_REFUSED;
-                res->reason = OPES_BYPASS_R_NOT_BYPASSABLE;
-                res->match = d->match;
-                res->source = d->source;
-                res->item = d->item;
-                continue;
-            }
-            if (timely.match != OPES_BYPASS_M_NONE) { /* 7 item 6 */
-                res->decision = OPES_BYPASS_BYPASS;
-                res->reason = reason_of_match(timely.match);
-                res->match = timely.match;
-                res->source = timely.source;
-                res->item = timely.item;
-                continue;
-            }
-            /* 7 item 7: the allow-list, for a pair known from RCPT on */
-            if (in->allow && sv->bypassable && sv->phase >= OPES_BYPASS_PHASE_RCPT &&
-                in->allow(&in->sender, &in->recipients[r], s, in->allow_user) == 1) {
-                res->decision = OPES_BYPASS_BYPASS;
-                res->reason = OPES_BYPASS_R_ALLOW_LIST;
-                continue;
-            }
-            if (any.match != OPES_BYPASS_M_NONE) { /* 7 item 4 */
-                res->decision = OPES_BYPASS_REFUSED;
-                res->reason = OPES_BYPASS_R_TOO_LATE;
-                res->match = any.match;
-                res->source = any.source;
-                res->item = any.item;
-                continue;
-            }
-            res->decision = OPES_BYPASS_APPLY;
-            res->reason = OPES_BYPASS_R_NO_REQUEST;
+            static const opes_bypass_list none = {NULL, 0};
+            best_of_block(in, s0, nb, in->rcpt ? &in->rcpt[r] : &none, OPES_BYPASS_SRC_RCPT, rb);
+            for (size_t k = 0; k < nb; k++)
+                decide_one(in, s0 + k, r, &hb[k], &mb[k], &rb[k], &results[r * ns + s0 + k]);
         }
     }
 

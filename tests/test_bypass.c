@@ -935,6 +935,45 @@ static void test_decide_allow_list(void)
     CHECK_ST(decide(&in, res, g, &ng), OPES_EINVAL);
 }
 
+/* More services than one block of the decision (32): every service is
+ * decided, and the known identifiers are known across blocks. */
+static void test_decide_many(void)
+{
+    enum { N = 70 };
+    static char ids[N][40];
+    opes_bypass_service many[N];
+    opes_bypass_input in;
+    static opes_bypass_result res[N];
+    size_t ng = 0;
+    opes_str item;
+
+    for (int i = 0; i < N; i++) {
+        int k = snprintf(ids[i], sizeof ids[i], "http://scan.example.net/s%d", i);
+        memset(&many[i], 0, sizeof many[i]);
+        many[i].id.ptr = ids[i];
+        many[i].id.len = (size_t)k;
+        many[i].phase = OPES_BYPASS_PHASE_MESSAGE;
+        many[i].bypassable = 1;
+    }
+    input(&in);
+    in.services = many;
+    in.nservices = N;
+    in.nrcpt = 1;
+    item = str_of("http://scan.example.net/s65");
+    in.header = list_of(&item, 1);
+    CHECK_ST(opes_bypass_decide(&in, res, N, NULL, &ng), OPES_OK);
+    for (int i = 0; i < N; i++)
+        CHECK_EQ(res[i].decision, i == 65 ? OPES_BYPASS_BYPASS : OPES_BYPASS_APPLY);
+    item = str_of("http://scan.example.net/s3");
+    CHECK_ST(opes_bypass_decide(&in, res, N, NULL, &ng), OPES_OK);
+    for (int i = 0; i < N; i++)
+        CHECK_EQ(res[i].decision, i == 3 ? OPES_BYPASS_BYPASS : OPES_BYPASS_APPLY);
+    item = str_of("http://scan.example.net/s70");
+    CHECK_ST(opes_bypass_decide(&in, res, N, NULL, &ng), OPES_OK);
+    for (int i = 0; i < N; i++)
+        CHECK_EQ(res[i].reason, OPES_BYPASS_R_UNKNOWN);
+}
+
 static void test_decide_errors(void)
 {
     opes_bypass_input in;
@@ -1252,6 +1291,7 @@ int main(void)
     test_decide_spelling();
     test_decide_dialog();
     test_decide_allow_list();
+    test_decide_many();
     test_decide_errors();
     test_session_flow();
     test_relay();

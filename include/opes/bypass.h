@@ -335,6 +335,13 @@ typedef struct opes_bypass_result {
  * decision and the trace words (opes_bypass_trace_words()) are the same.
  * Groups are numbered 0, 1, ... in the order of their first recipient.
  *
+ * Cost: identifiers are compared with opes_uri_equal() (each comparison
+ * normalises both), about (header + MAIL + RCPT items) * services * 6
+ * comparisons for up to 32 services, and the grouping compares rows of
+ * recipients with the first recipient of each group. The caller bounds the
+ * item counts it passes (the parsers bound each value and field, not how
+ * many fields a message has).
+ *
  * @param[out] results  nrcpt * nservices entries, results[r * nservices + s]
  * @param nresults      entries in results (at least nrcpt * nservices)
  * @param[out] groups   nrcpt group numbers (may be NULL)
