@@ -25,6 +25,7 @@ static const char decide_help[] =
 /* A growing list of decoded items (each its own allocation). */
 struct list {
     opes_str *items;
+    char **own; /* the copies items[] view */
     size_t count, cap;
 };
 
@@ -36,12 +37,17 @@ static int list_add(struct list *l, const char *p, size_t n)
         if (!ni)
             return -1;
         l->items = ni;
+        char **no = realloc(l->own, nc * sizeof *no);
+        if (!no)
+            return -1;
+        l->own = no;
         l->cap = nc;
     }
     char *c = malloc(n ? n : 1);
     if (!c)
         return -1;
     memcpy(c, p, n);
+    l->own[l->count] = c;
     l->items[l->count++] = (opes_str){c, n};
     return 0;
 }
@@ -49,9 +55,11 @@ static int list_add(struct list *l, const char *p, size_t n)
 static void list_free(struct list *l)
 {
     for (size_t i = 0; i < l->count; i++)
-        free((void *)l->items[i].ptr);
+        free(l->own[i]);
     free(l->items);
+    free(l->own);
     l->items = NULL;
+    l->own = NULL;
     l->count = l->cap = 0;
 }
 
@@ -268,7 +276,7 @@ static int bypass_decide(int argc, char **argv)
                     goto out;
             if (st != OPES_ENOTFOUND) {
                 while (header.count > before) /* the whole field is read as "*" */
-                    free((void *)header.items[--header.count].ptr);
+                    free(header.own[--header.count]);
                 if (list_add(&header, "*", 1) < 0)
                     goto out;
                 if (nerr < sizeof errs / sizeof errs[0]) {
