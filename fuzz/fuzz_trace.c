@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap(); /* no move on error */
             break;
         }
-        if (c.pos <= before || c.pos > len || !inside(e.id, v, len) ||
-            !inside(e.params, v, len) || e.id.len == 0 || e.offset >= len)
+        if (c.pos <= before || c.pos > len || !inside(e.id, v, len) || !inside(e.params, v, len) ||
+            e.id.len == 0 || e.offset >= len)
             __builtin_trap();
         while ((st = opes_trace_param_next(&e, &pos, &p)) == OPES_OK) {
             size_t ul = 0;
@@ -183,10 +183,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     opes_trace_reader_start(r, built, bl + len, hflags);
                     if (opes_trace_reader_next(r, &ev) != OPES_OK ||
                         ev.type != OPES_TRACE_EV_SYSTEM || ev.entry.id.len != 12 ||
-                        opes_trace_reader_next(r, &ev) != OPES_OK ||
-                        ev.type != OPES_TRACE_EV_VIA || ev.role != OPES_TRACE_ROLE_SYSTEM ||
-                        opes_trace_reader_next(r, &ev) != OPES_OK ||
-                        ev.type != OPES_TRACE_EV_VIA || ev.role != OPES_TRACE_ROLE_SERVICE)
+                        opes_trace_reader_next(r, &ev) != OPES_OK || ev.type != OPES_TRACE_EV_VIA ||
+                        ev.role != OPES_TRACE_ROLE_SYSTEM ||
+                        opes_trace_reader_next(r, &ev) != OPES_OK || ev.type != OPES_TRACE_EV_VIA ||
+                        ev.role != OPES_TRACE_ROLE_SERVICE)
                         __builtin_trap();
                     opes_trace_reader_free(r);
                 }

@@ -137,8 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         size_t rfl = 0;
         const char *name = kind == OPES_TRACE_FIELD_VIA ? "OPES-Via" : "OPES-System";
-        opes_status sh = opes_header_field_build(ref, sizeof ref, &rfl, name, strlen(name), val,
-                                                 vl, lf ? OPES_HEADER_LF : 0);
+        opes_status sh = opes_header_field_build(ref, sizeof ref, &rfl, name, strlen(name), val, vl,
+                                                 lf ? OPES_HEADER_LF : 0);
         if (sh != sf)
             __builtin_trap();
         if (sf == OPES_OK) {
@@ -151,12 +151,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* ---- traced reply ---- */
     {
         static const int codes[8] = {550, 554, 451, 452, 553, 421, 450, 559};
-        static const char *const esc[8] = {"5.7.1", NULL, "4.7.0", "4.3.1", "", NULL, "4.7.1", "5.0.0"};
+        static const char *const esc[8] = {"5.7.1", NULL, "4.7.0", "4.3.1",
+                                           "",      NULL, "4.7.1", "5.0.0"};
         int code = codes[(data[0] >> 5) & 7];
         text = ids[0];
-        sr = opes_trace_reply_build(rep, sizeof rep, &rl, code, esc[(data[0] >> 5) & 7],
-                                    text.ptr, text.len, ids[ni - 1].ptr, ids[ni - 1].len, ids,
-                                    ni - 1, (data[0] & 0x10) ? OPES_TRACE_REPLY_BYPASSABLE : 0);
+        sr = opes_trace_reply_build(rep, sizeof rep, &rl, code, esc[(data[0] >> 5) & 7], text.ptr,
+                                    text.len, ids[ni - 1].ptr, ids[ni - 1].len, ids, ni - 1,
+                                    (data[0] & 0x10) ? OPES_TRACE_REPLY_BYPASSABLE : 0);
         if (sr == OPES_OK) {
             opes_reply r;
             size_t used = 0, p0 = 0, ln = 0;

@@ -22,8 +22,21 @@ static int is_token_char(unsigned char c)
     if (OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT))
         return 1;
     switch (c) {
-    case '-': case '.': case '_': case '~': case '+': case '!': case '$': case '&':
-    case '\'': case '*': case '^': case '`': case '|': case '#': case '%':
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '+':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '*':
+    case '^':
+    case '`':
+    case '|':
+    case '#':
+    case '%':
         return 1;
     default:
         return 0;
@@ -90,8 +103,8 @@ static opes_status param_scan(const char *v, size_t len, size_t p, opes_trace_pa
             }
             if (c == '\\') {
                 /* quoted-pair = "\" (VCHAR / WSP) */
-                if (p + 1 >= len || !((v[p + 1] >= 33 && v[p + 1] <= 126) ||
-                                      is_wsp((unsigned char)v[p + 1]))) {
+                if (p + 1 >= len ||
+                    !((v[p + 1] >= 33 && v[p + 1] <= 126) || is_wsp((unsigned char)v[p + 1]))) {
                     *err = p + 1 < len ? p + 1 : len;
                     return OPES_EBAD_TRACE;
                 }
@@ -488,8 +501,8 @@ static void items_put(opes__trace_sink *s, const opes_trace_item *items, size_t 
 }
 
 /* see opes/trace.h */
-opes_status opes_trace_value_build(char *dst, size_t cap, size_t *len,
-                                   const opes_trace_item *items, size_t n)
+opes_status opes_trace_value_build(char *dst, size_t cap, size_t *len, const opes_trace_item *items,
+                                   size_t n)
 {
     opes__wr w;
     opes__trace_sink s;
@@ -722,8 +735,8 @@ static opes_status reply_id_line(opes__wr *w, int code, const char *enhanced, co
 /* see opes/trace.h */
 opes_status opes_trace_reply_build(char *dst, size_t cap, size_t *len, int code,
                                    const char *enhanced, const char *text, size_t text_len,
-                                   const char *system, size_t system_len,
-                                   const opes_str *services, size_t nservices, unsigned flags)
+                                   const char *system, size_t system_len, const opes_str *services,
+                                   size_t nservices, unsigned flags)
 {
     static const char hint[] = "This service may be bypassed: see OPES-Bypass or XOPES-BYPASS";
     opes__wr w;
@@ -736,8 +749,8 @@ opes_status opes_trace_reply_build(char *dst, size_t cap, size_t *len, int code,
         (code / 10) % 10 > 5)
         return OPES_EINVAL;
     *len = 0;
-    if (opes__unsafe_at(text, text_len) < text_len || opes__unsafe_at(system, system_len) <
-                                                          system_len)
+    if (opes__unsafe_at(text, text_len) < text_len ||
+        opes__unsafe_at(system, system_len) < system_len)
         return OPES_EINJECT;
     for (i = 0; i < nservices; i++) {
         if (!services[i].ptr && services[i].len)

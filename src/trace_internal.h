@@ -13,9 +13,9 @@
 typedef struct opes__trace_fold {
     opes__wr *w;
     const char *eol;
-    size_t n;          /* bytes in buf */
-    size_t prefix;     /* octets before buf[0] on the current line */
-    opes_status err;   /* OPES_OK or OPES_EHEADER_LINE_TOO_LONG */
+    size_t n;        /* bytes in buf */
+    size_t prefix;   /* octets before buf[0] on the current line */
+    opes_status err; /* OPES_OK or OPES_EHEADER_LINE_TOO_LONG */
     char buf[2048];
 } opes__trace_fold;
 

@@ -18,13 +18,13 @@
 enum { ST_IDLE = 0, ST_BEGUN = 1 };
 
 typedef struct trace_rec {
-    size_t off, len;   /* the whole field in t->arena */
-    size_t name_len;   /* the name starts the field */
+    size_t off, len; /* the whole field in t->arena */
+    size_t name_len; /* the name starts the field */
     uint64_t hash;
-    size_t dup;        /* identical records before this one */
-    size_t match;      /* verify: index in t->cur, or NONE */
-    size_t prev;       /* verify: the previous record of its increasing run */
-    size_t next_keep;  /* verify: t->cur index of the next kept record, or ncur */
+    size_t dup;       /* identical records before this one */
+    size_t match;     /* verify: index in t->cur, or NONE */
+    size_t prev;      /* verify: the previous record of its increasing run */
+    size_t next_keep; /* verify: t->cur index of the next kept record, or ncur */
     int keep;
 } trace_rec;
 
@@ -487,8 +487,8 @@ opes_status opes_trace_verify(opes_trace *t, const char *header, size_t len)
         d->offset = UINT64_MAX;
         for (j = last_kept == NONE ? 0 : last_kept + 1; j < r->next_keep && j < ncur; j++) {
             trace_cur *c = &t->cur[j];
-            if (!c->used && same_name(header + c->off, c->name_len, t->arena + r->off,
-                                      r->name_len)) {
+            if (!c->used &&
+                same_name(header + c->off, c->name_len, t->arena + r->off, r->name_len)) {
                 c->used = 1;
                 d->kind = OPES_TRACE_DAMAGE_ALTERED;
                 d->offset = c->off;

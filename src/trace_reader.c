@@ -148,8 +148,7 @@ static int system_has(const opes_trace_reader *r, opes_str id)
     size_t err;
     while (opes_trace_entry_next(r->sys_raw, r->sys_raw_len, &c, &e, &err) == OPES_OK) {
         int eq = 0;
-        if (opes_uri_equal(e.id.ptr, e.id.len, id.ptr, id.len, OPES_URI_ABSOLUTE, &eq) ==
-                OPES_OK &&
+        if (opes_uri_equal(e.id.ptr, e.id.len, id.ptr, id.len, OPES_URI_ABSOLUTE, &eq) == OPES_OK &&
             eq)
             return 1;
     }
@@ -311,8 +310,8 @@ opes_status opes_trace_reader_next(opes_trace_reader *r, opes_trace_event *ev)
 
         if (r->done)
             return OPES_ENOTFOUND;
-        st = opes_header_field_parse(r->h ? r->h + r->pos : r->h, r->len - r->pos, r->flags, 1,
-                                     &f, &used);
+        st = opes_header_field_parse(r->h ? r->h + r->pos : r->h, r->len - r->pos, r->flags, 1, &f,
+                                     &used);
         if (st != OPES_OK) {
             r->done = 1;
             r->name.ptr = NULL;

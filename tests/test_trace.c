@@ -32,8 +32,8 @@ static opes_status parse_all(const char *v, size_t len, parsed *out)
     opes_status st;
     const char *g = guarded_copy(v, len);
     memset(out, 0, sizeof *out);
-    while ((st = opes_trace_entry_next(g, len, &c, &out->e[out->n < 8 ? out->n : 7],
-                                       &out->err)) == OPES_OK) {
+    while ((st = opes_trace_entry_next(g, len, &c, &out->e[out->n < 8 ? out->n : 7], &out->err)) ==
+           OPES_OK) {
         /* re-base the views onto v so they outlive the guarded copy */
         opes_trace_entry *e = &out->e[out->n < 8 ? out->n : 7];
         e->id.ptr = v + (e->id.ptr - g);
@@ -305,9 +305,9 @@ static void test_spec_block(void)
     CHECK_ST(opes_trace_begin(t, hdr, sizeof hdr - 1), OPES_OK);
     CHECK_ST(opes_trace_service(t, S("http://scan.example.net/av"), OPES_TRACE_ACTION_NONE, 0),
              OPES_OK);
-    CHECK_ST(opes_trace_service(t, S("http://scan.example.net/lang"), OPES_TRACE_ACTION_MODIFIED,
-                                0),
-             OPES_OK);
+    CHECK_ST(
+        opes_trace_service(t, S("http://scan.example.net/lang"), OPES_TRACE_ACTION_MODIFIED, 0),
+        OPES_OK);
     CHECK_ST(opes_trace_verify(t, hdr, sizeof hdr - 1), OPES_OK);
     CHECK_ST(opes_trace_emit(t, NULL, 0, &n, 0), OPES_ENOSPC);
     CHECK_EQ(n, sizeof spec_block - 1);
@@ -343,9 +343,9 @@ static void test_spec_block(void)
         size_t vn = 0, n1 = 0, n2 = 0, n3 = 0;
         CHECK_ST(opes_trace_field_build(out, sizeof out, &n1, OPES_TRACE_FIELD_SYSTEM, &sys, 1, 0),
                  OPES_OK);
-        CHECK_ST(opes_trace_field_build(out + n1, sizeof out - n1, &n2, OPES_TRACE_FIELD_VIA, via,
-                                        4, 0),
-                 OPES_OK);
+        CHECK_ST(
+            opes_trace_field_build(out + n1, sizeof out - n1, &n2, OPES_TRACE_FIELD_VIA, via, 4, 0),
+            OPES_OK);
         CHECK_MEM(out, n1 + n2, spec_block, sizeof spec_block - 1);
         CHECK_ST(opes_trace_value_build(val, sizeof val, &vn, via, 4), OPES_OK);
         CHECK_ST(opes_header_field_build(f2, sizeof f2, &n3, S("OPES-Via"), val, vn, 0), OPES_OK);
@@ -374,7 +374,8 @@ static void test_builders(void)
     char out[4096];
     size_t n = 0;
     opes_trace_pair pr[2] = {{mk("note"), mk("a \"quoted\" \\ value")}, {mk("k"), mk("tok")}};
-    opes_trace_item it[2] = {{mk("http://a.example/x;v=2"), pr, 2}, {mk("http://b.example/(p)"), NULL, 0}};
+    opes_trace_item it[2] = {{mk("http://a.example/x;v=2"), pr, 2},
+                             {mk("http://b.example/(p)"), NULL, 0}};
     parsed p;
 
     CHECK_ST(opes_trace_value_build(out, sizeof out, &n, it, 2), OPES_OK);
@@ -594,15 +595,14 @@ static void test_reply(void)
     opes_reply rep;
     size_t used = 0;
 
-    CHECK_ST(opes_trace_reply_build(NULL, 0, &n, 550, "5.7.1", S("Message rejected by OPES service"),
-                                    S("http://opes.example.net/sys?site=7654"), &svc, 1,
-                                    OPES_TRACE_REPLY_BYPASSABLE),
+    CHECK_ST(opes_trace_reply_build(
+                 NULL, 0, &n, 550, "5.7.1", S("Message rejected by OPES service"),
+                 S("http://opes.example.net/sys?site=7654"), &svc, 1, OPES_TRACE_REPLY_BYPASSABLE),
              OPES_ENOSPC);
     CHECK_EQ(n, sizeof want - 1);
-    CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1",
-                                    S("Message rejected by OPES service"),
-                                    S("http://opes.example.net/sys?site=7654"), &svc, 1,
-                                    OPES_TRACE_REPLY_BYPASSABLE),
+    CHECK_ST(opes_trace_reply_build(
+                 out, sizeof out, &n, 550, "5.7.1", S("Message rejected by OPES service"),
+                 S("http://opes.example.net/sys?site=7654"), &svc, 1, OPES_TRACE_REPLY_BYPASSABLE),
              OPES_OK);
     CHECK_MEM(out, n, want, sizeof want - 1);
     /* it parses as one reply with one code (RFC 5321 4.2.1) */
@@ -620,9 +620,9 @@ static void test_reply(void)
               strlen("451-4.7.0 Try later\r\n451-4.7.0 OPES-System: "
                      "http://opes.example.net/sys\r\n451 4.7.0 Try later\r\n"));
     /* an id with "," goes in "<>"; without enhanced code */
-    CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 554, NULL, S("No"), S("urn:a,b"), NULL, 0,
-                                    0),
-             OPES_OK);
+    CHECK_ST(
+        opes_trace_reply_build(out, sizeof out, &n, 554, NULL, S("No"), S("urn:a,b"), NULL, 0, 0),
+        OPES_OK);
     CHECK_MEM(out, n, "554-No\r\n554-OPES-System: <urn:a,b>\r\n554 No\r\n",
               strlen("554-No\r\n554-OPES-System: <urn:a,b>\r\n554 No\r\n"));
     /* 512 octets with CRLF: "550-5.7.1 OPES-Via: " is 20, so an id of 490
@@ -634,16 +634,16 @@ static void test_reply(void)
         memset(id + 4, 'x', sizeof id - 4);
         s.ptr = id;
         s.len = 490;
-        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), S("urn:s"), &s,
-                                        1, 0),
-                 OPES_OK);
+        CHECK_ST(
+            opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), S("urn:s"), &s, 1, 0),
+            OPES_OK);
         s.len = 491;
-        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), S("urn:s"), &s,
-                                        1, 0),
-                 OPES_EREPLY_TOO_LONG);
-        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), id, 494, NULL,
-                                        0, 0),
-                 OPES_EREPLY_TOO_LONG);
+        CHECK_ST(
+            opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), S("urn:s"), &s, 1, 0),
+            OPES_EREPLY_TOO_LONG);
+        CHECK_ST(
+            opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), id, 494, NULL, 0, 0),
+            OPES_EREPLY_TOO_LONG);
     }
     /* lines: text + system + 125 services + last = 128; one more is refused */
     {
@@ -660,9 +660,9 @@ static void test_reply(void)
     }
     CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 250, NULL, S("x"), S("urn:a"), NULL, 0, 0),
              OPES_EINVAL);
-    CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "4.7.1", S("x"), S("urn:a"), NULL, 0,
-                                    0),
-             OPES_EBAD_ENHANCED_CODE);
+    CHECK_ST(
+        opes_trace_reply_build(out, sizeof out, &n, 550, "4.7.1", S("x"), S("urn:a"), NULL, 0, 0),
+        OPES_EBAD_ENHANCED_CODE);
     CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, NULL, S("x"), S("a b"), NULL, 0, 0),
              OPES_EBAD_URI);
 }
@@ -748,9 +748,9 @@ static void test_flow(void)
                                       "Received: from c.example.org by mx1.example.net; "
                                       "Thu, 1 Jan 2026 10:00:00 +0000\r\n"
                                       "From: a@example.org\r\nSubject: [ok] hello\r\n\r\nbody\r\n");
-        CHECK_ST(opes_trace_service(t2, S("http://spam.example.com/"),
-                                    OPES_TRACE_ACTION_MODIFIED, 0),
-                 OPES_OK);
+        CHECK_ST(
+            opes_trace_service(t2, S("http://spam.example.com/"), OPES_TRACE_ACTION_MODIFIED, 0),
+            OPES_OK);
         CHECK_ST(opes_trace_verify(t2, tmp, k), OPES_OK);
         CHECK_EQ(opes_trace_damage_count(t2), 0);
         memcpy(m2, tmp, k);
@@ -768,9 +768,9 @@ static void test_flow(void)
         k += (size_t)sprintf(tmp + k, "Return-Path: <a@example.org>\r\n"
                                       "Received: from c.example.org by mx1.example.net; "
                                       "Thu, 1 Jan 2026 10:00:00 +0000\r\n\r\n");
-        CHECK_ST(opes_trace_service(t2, S("http://strip.example.com/"),
-                                    OPES_TRACE_ACTION_MODIFIED, 0),
-                 OPES_OK);
+        CHECK_ST(
+            opes_trace_service(t2, S("http://strip.example.com/"), OPES_TRACE_ACTION_MODIFIED, 0),
+            OPES_OK);
         CHECK_ST(opes_trace_verify(t2, tmp, k), OPES_ETRACE_TAMPERED);
         CHECK_EQ(opes_trace_damage_count(t2), 1);
         CHECK_ST(opes_trace_damage_get(t2, 0, &d), OPES_OK);
@@ -794,8 +794,7 @@ static void test_flow(void)
         k += (size_t)sprintf(tmp + k, "Return-Path: <a@example.org>\r\n"
                                       "Received: from c.example.org by mx1.example.net; "
                                       "Thu, 1 Jan 2026 10:00:01 +0000\r\n\r\n");
-        CHECK_ST(opes_trace_service(t2, S("http://lang.example.com/"), OPES_TRACE_ACTION_NONE,
-                                    0),
+        CHECK_ST(opes_trace_service(t2, S("http://lang.example.com/"), OPES_TRACE_ACTION_NONE, 0),
                  OPES_OK);
         CHECK_ST(opes_trace_verify(t2, tmp, k), OPES_ETRACE_TAMPERED);
         CHECK_EQ(opes_trace_damage_count(t2), 1);
@@ -894,7 +893,8 @@ static void test_flow(void)
     opes_trace_reset(t2);
     CHECK_EQ(opes_trace_recorded_count(t2), 0);
     CHECK_ST(opes_trace_begin(t2, msg0, sizeof msg0 - 1), OPES_OK);
-    CHECK_ST(opes_trace_emit(t2, b2, sizeof b2, &n2, 0), OPES_OK); /* no service: no verify needed */
+    CHECK_ST(opes_trace_emit(t2, b2, sizeof b2, &n2, 0),
+             OPES_OK); /* no service: no verify needed */
     CHECK_MEM(b2, n2,
               "OPES-System: http://opes-b.example.com/; consent=recipient; consent-by=direct\r\n",
               strlen("OPES-System: http://opes-b.example.com/; consent=recipient; "
@@ -903,7 +903,8 @@ static void test_flow(void)
     opes_trace_free(t2);
 }
 
-/* ---- verify's matching, corner cases ---------------------------------------------------------- */
+/* ---- verify's matching, corner cases ----------------------------------------------------------
+ */
 
 static void test_verify_cases(void)
 {
@@ -1004,29 +1005,30 @@ static void test_verify_cases(void)
         (void)p;
     }
     /* argument and combination checks of service() */
-    CHECK_ST(opes_trace_service(t, S("urn:x"), OPES_TRACE_ACTION_BYPASSED,
-                                OPES_TRACE_BYPASS_REFUSED),
-             OPES_EINVAL);
-    CHECK_ST(opes_trace_service(t, S("urn:x"), OPES_TRACE_ACTION_NONE,
-                                OPES_TRACE_BYPASS_ALLOW_LIST),
-             OPES_EINVAL);
+    CHECK_ST(
+        opes_trace_service(t, S("urn:x"), OPES_TRACE_ACTION_BYPASSED, OPES_TRACE_BYPASS_REFUSED),
+        OPES_EINVAL);
+    CHECK_ST(
+        opes_trace_service(t, S("urn:x"), OPES_TRACE_ACTION_NONE, OPES_TRACE_BYPASS_ALLOW_LIST),
+        OPES_EINVAL);
     CHECK_ST(opes_trace_service(t, S("urn:x"), 9, 0), OPES_EINVAL);
     opes_trace_free(t);
 }
 
-/* ---- the reader: errors without stopping, OPES-Bypass ------------------------------------------ */
+/* ---- the reader: errors without stopping, OPES-Bypass ------------------------------------------
+ */
 
 static void test_reader_errors(void)
 {
     static const char hdr[] =
-        "OPES-Via: urn:orphan, urn:svc\r\n"                         /* 0: no system above */
-        "OPES-Bypass: *\r\n"                                         /* 1 */
-        "OPES-System: http://S.example/a/../sys\r\n"                 /* 2: equal after norm. */
+        "OPES-Via: urn:orphan, urn:svc\r\n"                            /* 0: no system above */
+        "OPES-Bypass: *\r\n"                                           /* 1 */
+        "OPES-System: http://S.example/a/../sys\r\n"                   /* 2: equal after norm. */
         "OPES-Via: http://s.example:80/sys, urn:p; role=processor\r\n" /* 3 */
-        "OPES-Via: urn:other, urn:x; role=weird\r\n"                 /* 4: names no entry */
-        "OPES-System: urn:bad, #\r\n"                                /* 5: a bad entry */
-        "OPES-Bypass: <urn:a,b>, urn:c\r\n"                          /* 6 */
-        "OPES-Bypass: *, urn:c\r\n"                                  /* 7: "*" only alone */
+        "OPES-Via: urn:other, urn:x; role=weird\r\n"                   /* 4: names no entry */
+        "OPES-System: urn:bad, #\r\n"                                  /* 5: a bad entry */
+        "OPES-Bypass: <urn:a,b>, urn:c\r\n"                            /* 6 */
+        "OPES-Bypass: *, urn:c\r\n"                                    /* 7: "*" only alone */
         "Subject: x\r\n"
         "\r\n"
         "OPES-System: in the body\r\n";

@@ -67,14 +67,14 @@ extern "C" {
 
 /** One entry of a trace value. Views into the caller's value. */
 typedef struct opes_trace_entry {
-    opes_str id;      /* the agent identifier, without "<" ">" */
-    int bracketed;    /* 1: written as "<" id ">" */
-    opes_str params;  /* from just after the agent-ref to the end of the last
-                         parameter ("; a=b; c=d"), FWS included; empty when
-                         there are none. Walk with opes_trace_param_next(). */
-    size_t nparams;   /* number of parameters */
-    size_t offset;    /* offset of the agent-ref ("<" included) in the value */
-    size_t index;     /* 0-based position of the entry in the value */
+    opes_str id;     /* the agent identifier, without "<" ">" */
+    int bracketed;   /* 1: written as "<" id ">" */
+    opes_str params; /* from just after the agent-ref to the end of the last
+                        parameter ("; a=b; c=d"), FWS included; empty when
+                        there are none. Walk with opes_trace_param_next(). */
+    size_t nparams;  /* number of parameters */
+    size_t offset;   /* offset of the agent-ref ("<" included) in the value */
+    size_t index;    /* 0-based position of the entry in the value */
 } opes_trace_entry;
 
 /** Where opes_trace_entry_next() is in a value. Start with {0, 0}. */
@@ -549,10 +549,10 @@ enum opes_trace_reply_flag {
  *         NULL with a length, unknown flags).
  */
 OPES_API opes_status opes_trace_reply_build(char *dst, size_t cap, size_t *len, int code,
-                                            const char *enhanced, const char *text,
-                                            size_t text_len, const char *system,
-                                            size_t system_len, const opes_str *services,
-                                            size_t nservices, unsigned flags);
+                                            const char *enhanced, const char *text, size_t text_len,
+                                            const char *system, size_t system_len,
+                                            const opes_str *services, size_t nservices,
+                                            unsigned flags);
 
 #ifdef __cplusplus
 }
