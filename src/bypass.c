@@ -573,7 +573,8 @@ opes_status opes_bypass_relay(const opes_bypass_relay_input *in, int *mail_actio
      * RCPT requests only when every recipient carries the same one. */
     uniform = in->nrcpt > 0;
     for (size_t r = 0; uniform && r < in->nrcpt; r++)
-        uniform = in->rcpt[r].len && (r == 0 || same_request(&in->rcpt[0], &in->rcpt[r], in->flags));
+        uniform =
+            in->rcpt[r].len && (r == 0 || same_request(&in->rcpt[0], &in->rcpt[r], in->flags));
     *mail_action = in->mail.len ? OPES_BYPASS_RELAY_DOWNGRADED : OPES_BYPASS_RELAY_NONE;
     for (size_t r = 0; r < in->nrcpt; r++)
         rcpt_actions[r] = !in->rcpt[r].len ? OPES_BYPASS_RELAY_NONE
