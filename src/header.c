@@ -2,11 +2,11 @@
  * field parser, scanner, unfolding, builder. */
 #include "internal.h"
 
-#define HDR_DEFAULT_LINE 998       /* RFC 5322 2.1.1; RFC 6532 3.4 (octets) */
-#define HDR_DEFAULT_FIELD 65536    /* no RFC number */
-#define HDR_DEFAULT_FIELDS 2000    /* no RFC number */
+#define HDR_DEFAULT_LINE 998        /* RFC 5322 2.1.1; RFC 6532 3.4 (octets) */
+#define HDR_DEFAULT_FIELD 65536     /* no RFC number */
+#define HDR_DEFAULT_FIELDS 2000     /* no RFC number */
 #define HDR_DEFAULT_SECTION 1048576 /* no RFC number */
-#define HDR_FOLD_COLUMNS 78        /* RFC 5322 2.1.1 SHOULD */
+#define HDR_FOLD_COLUMNS 78         /* RFC 5322 2.1.1 SHOULD */
 #define HDR_ALL_FLAGS (OPES_HEADER_LF | OPES_HEADER_UTF8 | OPES_HEADER_8BIT)
 
 /* RFC 5322 3.6.8: ftext = %d33-57 / %d59-126 (printable US-ASCII but ":") */
@@ -676,7 +676,8 @@ opes_status opes_header_scan(opes_header_scanner *s, const char *buf, size_t len
     /* the section limit caps the unit; off <= section always holds */
     budget = s->limit[OPES_HEADER_LIMIT_SECTION] - (size_t)s->off;
     lim.line = s->limit[OPES_HEADER_LIMIT_LINE];
-    lim.cap = s->limit[OPES_HEADER_LIMIT_FIELD] < budget ? s->limit[OPES_HEADER_LIMIT_FIELD] : budget;
+    lim.cap =
+        s->limit[OPES_HEADER_LIMIT_FIELD] < budget ? s->limit[OPES_HEADER_LIMIT_FIELD] : budget;
     lim.end_cap = budget;
     memset(&f, 0, sizeof f);
     r = hdr_run(&s->st, (const unsigned char *)buf, len, s->flags, eof, &lim, &f, &u, &at);

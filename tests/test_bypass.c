@@ -524,16 +524,29 @@ static void test_header_parse(void)
     CHECK_ST(h.st, OPES_EBAD_BYPASS);
     CHECK_EQ(h.n, 1);
     {
-        /* 9: an identifier over 998 - "OPES-System: " */
+        /* 9: "984 octets as written (<> included): 998 - length of
+         * OPES-System: - 1 separator" */
         char body[1000];
+        CHECK_EQ(OPES_BYPASS_MAX_ID, 998 - 13 - 1);
         memcpy(body, "http://a.example/", 17);
         memset(body + 17, 'x', sizeof body - 17);
-        hwalk(&h, body, OPES_BYPASS_MAX_ID);
+        hwalk(&h, body, 984);
         CHECK_ST(h.st, OPES_ENOTFOUND);
         CHECK_EQ(h.n, 1);
-        hwalk(&h, body, OPES_BYPASS_MAX_ID + 1);
+        hwalk(&h, body, 985);
         CHECK_ST(h.st, OPES_EURI_TOO_LONG);
         CHECK_EQ(h.err, 0);
+        /* the "<>" count: 982 + 2 pass, 983 + 2 do not */
+        body[0] = '<';
+        memcpy(body + 1, "http://a.example/", 17);
+        body[983] = '>';
+        hwalk(&h, body, 984);
+        CHECK_ST(h.st, OPES_ENOTFOUND);
+        CHECK_EQ(h.item[0].len, 982);
+        body[983] = 'x';
+        body[984] = '>';
+        hwalk(&h, body, 985);
+        CHECK_ST(h.st, OPES_EURI_TOO_LONG);
     }
 }
 
@@ -586,15 +599,16 @@ static void test_header_build(void)
     CHECK_EQ(h.n, 4);
     CHECK_STR(h.item[3], "http://opes.example.net/sys");
 
-    /* an identifier of OPES_BYPASS_MAX_ID octets: lines stay within 998 */
+    /* an identifier of OPES_BYPASS_MAX_ID octets as written (982 and "<>"):
+     * lines stay within 998 */
     {
-        char id[OPES_BYPASS_MAX_ID + 1];
+        char id[OPES_BYPASS_MAX_ID];
         opes_str two[2];
         memcpy(id, "http://a.example/(", 18);
         memset(id + 18, 'x', sizeof id - 18);
         two[0] = str_of("http://b.example/");
         two[1].ptr = id;
-        two[1].len = OPES_BYPASS_MAX_ID;
+        two[1].len = OPES_BYPASS_MAX_ID - 2;
         CHECK_ST(opes_bypass_header_build(out, sizeof out, &n, two, 2), OPES_OK);
         CHECK_ST(opes_header_field_parse(out, n, 0, 1, &f, &used), OPES_OK);
         CHECK_EQ(used, n);
@@ -604,8 +618,8 @@ static void test_header_build(void)
         CHECK_EQ(used, n);
         hwalk(&h, f.raw.ptr, f.raw.len);
         CHECK_EQ(h.n, 1);
-        CHECK_EQ(h.item[0].len, OPES_BYPASS_MAX_ID);
-        two[0].len = OPES_BYPASS_MAX_ID + 1;
+        CHECK_EQ(h.item[0].len, OPES_BYPASS_MAX_ID - 2);
+        two[0].len = OPES_BYPASS_MAX_ID - 1;
         CHECK_ST(opes_bypass_header_build(out, sizeof out, &n, two, 1), OPES_EURI_TOO_LONG);
     }
 

@@ -55,7 +55,6 @@ static int describe(const opes_uri *u, const char *g, size_t n, char *out, size_
     add(out, cap, "f", u->fragment, u->has_fragment);
     if (strlen(out))
         out[strlen(out) - 1] = 0;
-        /* RFC 3986 5.3 Component Recomposition */
 #define PUT(p, l)                                                                                  \
     do {                                                                                           \
         memcpy(re + rl, (p), (l));                                                                 \
@@ -79,6 +78,7 @@ static int describe(const opes_uri *u, const char *g, size_t n, char *out, size_
         PUT(u->fragment.ptr, u->fragment.len);
     }
 #undef PUT
+    /* RFC 3986 5.3 Component Recomposition gives back the input */
     return rl == n && (n == 0 || memcmp(re, g, n) == 0);
 }
 
@@ -698,6 +698,7 @@ static void test_normalize(void)
     EQ("ldap://[2001:db8::7]/c=GB?objectClass?one",
        "LDAP://[2001:0DB8:0:0:0:0:0:7]/c=GB?objectClass?one");
     NE("http://[::1]/", "http://[::2]/");
+    NORM("http://[2001:0DB8:0:0:0:0:0:7]:80", 0, "http://[2001:db8::7]/"); /* docs/uri.md */
     /* IPvFuture: the host, in lower case */
     NORM("http://[V1A.Fe80::A+En1]/", 0, "http://[v1a.fe80::a+en1]/");
     /* IPv4: as it is (dec-octet allows one spelling); a pct-encoded digit is

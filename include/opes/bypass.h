@@ -38,9 +38,11 @@ extern "C" {
  *  " XOPES-BYPASS=" (14) and 500 octets (8.1; RFC 5321 2.2.2 requires the
  *  increment to be stated). A configured keyword of n octets adds n + 509. */
 #define OPES_BYPASS_LINE_INC 514
-/** Longest agent identifier in an OPES-Bypass field: one unfoldable line
- *  of 998 octets less "OPES-System: " (docs/opes-smtp.md 3.1, 9). */
-#define OPES_BYPASS_MAX_ID 985
+/** Longest agent identifier in an OPES-Bypass field, as written ("<>"
+ *  included when used): one unfoldable line of 998 octets holds
+ *  "OPES-System: ", the identifier and a separator (docs/opes-smtp.md 3.1,
+ *  9; the same limit as OPES_TRACE_MAX_ID). */
+#define OPES_BYPASS_MAX_ID 984
 /** Most items opes_bypass_header_build() writes into one field
  *  (docs/opes-smtp.md 9: entries per trace field). */
 #define OPES_BYPASS_MAX_ITEMS 256
@@ -175,7 +177,7 @@ OPES_API opes_status opes_bypass_param_get(const opes_params *params, const char
  *         empty body, "*" with anything else, a missing ",", an empty or
  *         unclosed "<", a parameter (";"), a bare CR or LF, an item that is
  *         not an absolute-URI); OPES_EURI_TOO_LONG (an identifier over
- *         OPES_BYPASS_MAX_ID); OPES_EINVAL (pos or item NULL, body NULL
+ *         OPES_BYPASS_MAX_ID as written); OPES_EINVAL (pos or item NULL, body NULL
  *         with len > 0, *pos > len). The iterator does not count: a caller
  *         that stores the items bounds their number itself.
  */
@@ -191,7 +193,8 @@ OPES_API opes_status opes_bypass_header_next(const char *body, size_t len, size_
  * out.
  *
  * @param ids  n items (n >= 1, at most OPES_BYPASS_MAX_ITEMS), "*" or
- *             absolute-URIs of at most OPES_BYPASS_MAX_ID octets
+ *             absolute-URIs of at most OPES_BYPASS_MAX_ID octets as written
+ *             (with the "<>" the item needs)
  * @return OPES_OK; OPES_ENOSPC (builder convention); OPES_EINJECT (CR, LF or
  *         NUL in an item); OPES_EBAD_URI, OPES_EURI_NOT_ABSOLUTE (an item
  *         neither "*" nor an absolute-URI); OPES_EURI_TOO_LONG;

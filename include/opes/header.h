@@ -108,19 +108,19 @@ enum opes_header_kind {
  * buffer, valid while the caller keeps those bytes.
  */
 typedef struct opes_header_field {
-    int kind;       /* enum opes_header_kind */
-    opes_str name;  /* the field name, without WSP before the colon */
-    opes_str raw;   /* the field body as on the wire: from after the colon up
-                       to, not including, the final line end; the line ends
-                       of folds are included. Unfold with
-                       opes_header_unfold(). */
-    opes_str whole; /* the whole field, name through final line end, for
-                       byte-exact copying; for KIND_END the empty line */
-    uint64_t offset; /* offset of whole.ptr[0]: 0 from
-                        opes_header_field_parse(), a stream offset from the
-                        scanner */
-    size_t lines;    /* physical lines: 1 + continuation lines */
-    unsigned flags;  /* enum opes_header_field_flag */
+    int kind;              /* enum opes_header_kind */
+    opes_str name;         /* the field name, without WSP before the colon */
+    opes_str raw;          /* the field body as on the wire: from after the colon up
+                              to, not including, the final line end; the line ends
+                              of folds are included. Unfold with
+                              opes_header_unfold(). */
+    opes_str whole;        /* the whole field, name through final line end, for
+                              byte-exact copying; for KIND_END the empty line */
+    uint64_t offset;       /* offset of whole.ptr[0]: 0 from
+                              opes_header_field_parse(), a stream offset from the
+                              scanner */
+    size_t lines;          /* physical lines: 1 + continuation lines */
+    unsigned flags;        /* enum opes_header_field_flag */
     uint64_t error_offset; /* on error: the offset of the offending byte (in
                               buf, resp. in the stream); see each status */
 } opes_header_field;
@@ -322,8 +322,7 @@ OPES_API opes_status opes_header_scanner_new(opes_header_scanner **out,
  * gives). opes_header_scanner_free() on such a scanner is a no-op.
  * @return OPES_OK, OPES_EINVAL (mem or out NULL, len too small).
  */
-OPES_API opes_status opes_header_scanner_init_in(void *mem, size_t len,
-                                                 opes_header_scanner **out);
+OPES_API opes_status opes_header_scanner_init_in(void *mem, size_t len, opes_header_scanner **out);
 
 /** Release a scanner made by opes_header_scanner_new(). NULL is a no-op. */
 OPES_API void opes_header_scanner_free(opes_header_scanner *s);
