@@ -7,14 +7,19 @@
  *                or is 0xFF and is followed by a length byte and the line;
  *   op % 4 == 1  the server sends: a length byte and that many bytes, fed
  *                (with what an earlier feed left unconsumed) until NONE;
- *   op % 4 == 2  bit 2 of op: opes_session_tls_started(), else
- *                opes_session_client_data_end();
+ *   op % 4 == 2  bit 2 of op: opes_session_tls_started(); else bit 3:
+ *                opes_session_set_arena_size() (a size from the high bits);
+ *                else opes_session_client_data_end();
  *   op % 4 == 3  ask opes_session_client_may_send() for every verb.
  * Everything is logged. Invariants (abort on failure):
  *   - used <= len; reply views inside the bytes fed; no loop without progress;
  *   - chunked feeds give the same log as whole feeds;
  *   - a command is queued only if may_send allowed its verb just before;
- *     pending never exceeds the queue.
+ *     pending never exceeds the queue;
+ *   - the EHLO capabilities (opes_session_client_ehlo()) are read after each
+ *     action, every byte of every view (a stale view into a released arena
+ *     faults under ASan), and must be what they were when the last line of
+ *     the EHLO reply was read (a view into a reused arena differs).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -81,11 +86,45 @@ static const char *const lines[] = {
     "XYZZY\r\n",
 };
 
+/* The capabilities the session shows, every byte of every view; 0 when
+ * there are none. */
+static int ehlo_text(const opes_session *s, buf *out)
+{
+    const opes_ehlo *e = NULL;
+    out->n = 0;
+    if (opes_session_client_ehlo(s, &e) != OPES_OK)
+        return 0;
+    put_i(out, (int64_t)e->nlines);
+    for (size_t k = 0; k < e->nlines; k++) {
+        const opes_ehlo_line *l = &e->line[k];
+        put_i(out, (int64_t)l->keyword.len);
+        put(out, l->keyword.ptr, l->keyword.len);
+        put_i(out, (int64_t)l->params.len);
+        put(out, l->params.ptr, l->params.len);
+    }
+    return 1;
+}
+
+/* Log them, and check they are still those of the last EHLO reply (snap,
+ * taken when its last line was read). */
+static void log_ehlo(const opes_session *s, buf *log, const buf *snap)
+{
+    buf now = {0};
+    if (ehlo_text(s, &now)) {
+        CHECK(now.n == snap->n && memcmp(now.p, snap->p, now.n) == 0);
+        put(log, now.p, now.n);
+    } else {
+        put_i(log, 0xEE);
+    }
+    free(now.p);
+}
+
 static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
 {
     opes_smtp_config *cfg = NULL;
     opes_session *s = NULL;
-    buf srv = {0}; /* server bytes received, not yet consumed */
+    buf srv = {0};         /* server bytes received, not yet consumed */
+    buf snap = {0};        /* the capabilities when the last EHLO reply ended */
     uint64_t injected = 0; /* server bytes reported as TLS injection */
     uint32_t seed = d[1] | 1u;
     size_t i = 2;
@@ -199,6 +238,10 @@ static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
                 CHECK(ev.reply.text.len == 0 ||
                       (ev.reply.text.ptr >= chunk &&
                        ev.reply.text.ptr + ev.reply.text.len <= chunk + m));
+                if ((ev.verb == OPES_VERB_EHLO || ev.verb == OPES_VERB_LHLO) && ev.last &&
+                    ev.reason != OPES_REASON_UNSOLICITED && ev.reply_code / 100 == 2)
+                    ehlo_text(s, &snap);
+                log_ehlo(s, log, &snap);
                 put_i(log, 0x7E);
                 put_i(log, (int64_t)ev.offset);
                 put_i(log, ev.verb);
@@ -214,9 +257,15 @@ static void session_script(const uint8_t *d, size_t n, int chunked, buf *log)
         }
         case 2:
             put_i(log, 0x2E);
-            put_i(log, (op & 4) ? opes_session_tls_started(s) : opes_session_client_data_end(s));
+            if (op & 4)
+                put_i(log, opes_session_tls_started(s));
+            else if (op & 8)
+                put_i(log, opes_session_set_arena_size(s, 1100 + (size_t)(op >> 4) * 600));
+            else
+                put_i(log, opes_session_client_data_end(s));
             break;
         default:
+            log_ehlo(s, log, &snap);
             put_i(log, 0x3E);
             for (int v = 0; v <= OPES_SEND_AUTH_LINE; v++)
                 if (v < OPES_VERB__COUNT || v >= OPES_SEND_CONTENT)
@@ -228,10 +277,12 @@ done : {
     const opes_ehlo *e = NULL;
     if (opes_session_client_ehlo(s, &e) == OPES_OK)
         put_i(log, (int64_t)e->exts);
+    log_ehlo(s, log, &snap);
 }
     put_i(log, (int64_t)injected);
     opes_session_free(s);
     free(srv.p);
+    free(snap.p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

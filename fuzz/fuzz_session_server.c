@@ -15,7 +15,12 @@
  *   - the event log of a chunked run equals that of the whole input
  *     (adjacent content and injected bytes merged);
  *   - the envelope always parses back from the arena (mail and every RCPT);
- *   - respond() accepts the code when a reply is due and only then.
+ *   - respond() accepts the code when a reply is due and only then;
+ *   - framing (nothing smuggled): the session's offset is the sum of the
+ *     bytes consumed and events come in offset order; after a BDAT line
+ *     with a chunk, the next event but its content is that chunk's end, at
+ *     exactly line + size bytes on; after 354 to DATA only data events come
+ *     until the message end; after 220 to STARTTLS only injected bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -61,7 +66,13 @@ struct opts {
     int sent_mode, tls_start;
 };
 
+/* What the next events may be (the framing invariants). */
+enum frame { F_ANY = 0, F_CHUNK, F_DATA, F_TLS };
+
 struct run {
+    int frame;
+    uint64_t chunk_end; /* F_CHUNK: where the chunk ends (0: not known) */
+    uint64_t last_off;  /* offset of the last event */
     buf rec;
     buf run; /* merged content / injected bytes */
     int run_type;
@@ -159,6 +170,50 @@ static void check_envelope(const opes_session *s)
     CHECK(opes_session_rcpt(s, n, &c) == OPES_ENOTFOUND);
 }
 
+/* The framing invariants, before the event is answered. */
+static void frame_check(struct run *r, const opes_session_event *ev)
+{
+    int t = ev->type;
+    CHECK(ev->offset >= r->last_off || t == OPES_SESSION_EV_DATA_ANOMALY ||
+          t == OPES_SESSION_EV_MESSAGE_END);
+    if (t != OPES_SESSION_EV_DATA_ANOMALY && t != OPES_SESSION_EV_MESSAGE_END)
+        r->last_off = ev->offset;
+    switch (r->frame) {
+    case F_CHUNK:
+        if (t == OPES_SESSION_EV_BDAT_CONTENT)
+            return;
+        CHECK(t == OPES_SESSION_EV_CHUNK_END || t == OPES_SESSION_EV_MESSAGE_END);
+        CHECK(ev->verb == OPES_VERB_BDAT);
+        CHECK(r->chunk_end == 0 || ev->offset == r->chunk_end);
+        r->frame = F_ANY;
+        return;
+    case F_DATA:
+        CHECK(t == OPES_SESSION_EV_DATA_CONTENT || t == OPES_SESSION_EV_DATA_ANOMALY ||
+              t == OPES_SESSION_EV_MESSAGE_END || t == OPES_SESSION_EV_PIPELINING_VIOLATION);
+        if (t == OPES_SESSION_EV_MESSAGE_END) {
+            CHECK(ev->verb == OPES_VERB_DATA);
+            r->frame = F_ANY;
+        }
+        return;
+    case F_TLS:
+        CHECK(t == OPES_SESSION_EV_TLS_INJECTION);
+        return;
+    default:
+        CHECK(t != OPES_SESSION_EV_BDAT_CONTENT && t != OPES_SESSION_EV_DATA_CONTENT &&
+              t != OPES_SESSION_EV_TLS_INJECTION && t != OPES_SESSION_EV_CHUNK_END);
+        break;
+    }
+    if ((t == OPES_SESSION_EV_COMMAND || t == OPES_SESSION_EV_LINE_TOO_LONG) &&
+        ev->verb == OPES_VERB_BDAT && !ev->needs_reply) {
+        /* a chunk follows: for a whole line, at line + size exactly */
+        r->frame = F_CHUNK;
+        r->chunk_end = t == OPES_SESSION_EV_COMMAND && ev->command.line_len
+                           ? ev->offset + ev->command.line_len + ev->size
+                           : 0;
+        CHECK(r->chunk_end == 0 || r->chunk_end >= ev->offset + ev->command.line_len);
+    }
+}
+
 static void record(struct run *r, const opes_session_event *ev, const char *chunk, size_t len)
 {
     if (ev->type == OPES_SESSION_EV_DATA_CONTENT || ev->type == OPES_SESSION_EV_BDAT_CONTENT ||
@@ -252,6 +307,7 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
             break;
         }
         start += used;
+        CHECK(opes_session_offset(s) == start);
         if (ev.type == OPES_SESSION_EV_NONE) {
             free(chunk);
             if (have == n)
@@ -266,6 +322,7 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
             }
             continue;
         }
+        frame_check(r, &ev);
         record(r, &ev, chunk, m);
         if (!ev.needs_reply) /* nothing is due: a reply is refused */
             CHECK(opes_session_respond(s, 250) == OPES_ESTATE);
@@ -278,12 +335,23 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
                 code = ev.reply_code;
                 rs = opes_session_respond(s, code);
             }
+            if (rs == OPES_EINVAL && ev.verb == OPES_VERB_STARTTLS && code != 220 &&
+                code < 400) {
+                /* RFC 3207 4: 220 is the only go-ahead; another success to
+                 * STARTTLS is refused, nothing changed: decline with 454 */
+                code = 454;
+                rs = opes_session_respond(s, code);
+            }
             if (rs == OPES_ENOSPC) { /* the arena is full: answer otherwise */
                 code = 452;
                 rs = opes_session_respond(s, code);
             }
             CHECK(rs == OPES_OK);
             put_u64(&r->rec, (uint64_t)code);
+            if (ev.type == OPES_SESSION_EV_COMMAND && ev.status == OPES_OK &&
+                ((ev.verb == OPES_VERB_DATA && code == 354) ||
+                 (ev.verb == OPES_VERB_STARTTLS && code == 220)))
+                r->frame = ev.verb == OPES_VERB_DATA ? F_DATA : F_TLS;
         }
         CHECK(opes_session_replies_due(s) == 0);
         if (ev.needs_reply) {
@@ -296,8 +364,10 @@ static void session_run(const struct opts *o, const unsigned char *in, size_t n,
                  * owed (reply_sent with unread > 0): they are fed first */
                 opes_status ts = opes_session_tls_started(s);
                 CHECK(ts == OPES_OK || (ts == OPES_ESTATE && o->sent_mode == 1));
-                if (ts == OPES_OK)
+                if (ts == OPES_OK) {
                     put_u64(&r->rec, 0x7175u);
+                    r->frame = F_ANY;
+                }
             }
         }
         if (ev.type == OPES_SESSION_EV_MESSAGE_END || ev.type == OPES_SESSION_EV_COMMAND)

@@ -219,6 +219,51 @@ size_t opes__utf8_encode(uint32_t cp, unsigned char out[4]);
 opes_status opes__mailbox_parse_lenient(unsigned lenient, int utf8, const char *buf, size_t len,
                                         opes_path *out);
 
+/* ---- RFC 5322 lexical tokens (mail_lex.c): FWS, comments, CFWS ----------
+ * Shared by the mail-layer parsers (date, received). A fold is CRLF WSP, or
+ * LF WSP with OPES__LX_ALLOW_LF. Scanners work on b[0..len) from index i,
+ * never read past len and OR what they saw into *info. */
+enum {
+    OPES__LX_ALLOW_LF = 1u << 0,  /* option: LF WSP is a fold */
+    OPES__LX_ALLOW_RAW8 = 1u << 1 /* option: bytes that are not UTF-8 in comments */
+};
+enum {
+    OPES__LX_WSP = 1u << 0,       /* some WSP or a fold */
+    OPES__LX_FOLD = 1u << 1,      /* a fold */
+    OPES__LX_OBS_FWS = 1u << 2,   /* two folds with only WSP between (RFC 5322 4.2) */
+    OPES__LX_LF_FOLD = 1u << 3,   /* an LF WSP fold */
+    OPES__LX_COMMENT = 1u << 4,   /* a comment */
+    OPES__LX_OBS_CTEXT = 1u << 5, /* obs-ctext / obs-qp (RFC 5322 4.1) in a comment */
+    OPES__LX_UTF8 = 1u << 6,      /* UTF8-non-ascii in a comment (RFC 6532 3.2) */
+    OPES__LX_RAW8 = 1u << 7       /* bytes that are not UTF-8 in a comment */
+};
+#define OPES__LX_MAX_DEPTH 32 /* comment nesting limit (no recursion on input) */
+/* FWS at b[i..]: the index after it (i when there is none). Stops before
+ * anything else, a CR or LF that does not start a fold included. */
+size_t opes__lx_fws(const char *b, size_t len, size_t i, unsigned opts, unsigned *info);
+/* A comment starting at b[i] == '(': *end = the index after its ")".
+ * OPES_ESYNTAX (unterminated, or nested over OPES__LX_MAX_DEPTH),
+ * OPES_EBAD_CHAR (NUL; a quoted-pair of NUL, CR or LF), OPES_EBARE_CR,
+ * OPES_EBARE_LF, OPES_EBAD_CHAR (CRLF not followed by WSP), OPES_EBAD_UTF8;
+ * *err = offset of the offending byte. */
+opes_status opes__lx_comment(const char *b, size_t len, size_t i, unsigned opts, size_t *end,
+                             unsigned *info, size_t *err);
+/* CFWS (possibly empty): FWS and comments; same errors as opes__lx_comment. */
+opes_status opes__lx_cfws(const char *b, size_t len, size_t i, unsigned opts, size_t *end,
+                          unsigned *info, size_t *err);
+/* The status for an unexpected byte at b[i] (i < len): OPES_EBARE_CR (CR
+ * not followed by LF), OPES_EBARE_LF (LF not after CR), OPES_EBAD_CHAR
+ * (CRLF, NUL or another control character), or `other`. */
+opes_status opes__lx_bad_byte(const char *b, size_t len, size_t i, opes_status other);
+/* len without one CRLF (or, with OPES__LX_ALLOW_LF, LF) at the very end. */
+size_t opes__lx_trim_eol(const char *b, size_t len, unsigned opts);
+
+/* ---- date (date.c) -------------------------------------------------------
+ * Days since 1970-01-01 of a proleptic Gregorian date, and the weekday
+ * (0 = Sunday) of such a day count. */
+int64_t opes__days_from_civil(int64_t y, int m, int d);
+int opes__weekday(int64_t days);
+
 /* ---- allocator ------------------------------------------------------------ */
 void *opes__alloc(const opes_allocator *a, size_t size);
 void opes__free(const opes_allocator *a, void *p, size_t size);

@@ -1211,8 +1211,13 @@ static opes_status respond_command(opes_session *s, int code)
             s->phase = P_CLOSED;
         break;
     case OPES_VERB_STARTTLS:
+        /* RFC 3207 4: the go-ahead is 220 and nothing else. A client that
+         * took another 2xx/3xx as one would start its handshake while the
+         * session read commands; refuse it rather than drop it silently. */
         if (code == 220)
             s->phase = P_TLS;
+        else if (code / 100 == 2 || code / 100 == 3)
+            return OPES_EINVAL;
         break;
     case OPES_VERB_AUTH:
         if (code == 334) {
@@ -1240,9 +1245,12 @@ opes_status opes_session_respond(opes_session *s, int code)
     kind = s->due_kind;
     /* a line the parser refused cannot be accepted: a 2xx or 3xx to it means
      * the caller and the session disagree (the caller is out of sync) */
+    /* so is a success to a chunk the session discarded (a refused BDAT's,
+     * RFC 3030 2): no event carried its bytes, and for BDAT LAST the client
+     * would take the message as delivered and the transaction as over */
     if ((((kind == D_COMMAND || kind == D_LINE_TOO_LONG || kind == D_AUTH_LINE) &&
           s->pend_refused) ||
-         (kind == D_CHUNK_END && s->chunk_refused)) &&
+         (kind == D_CHUNK_END && (s->chunk_refused || !s->chunk_ok))) &&
         (code / 100 == 2 || code / 100 == 3))
         return OPES_ESTATE;
     if (s->framing_lost) {

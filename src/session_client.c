@@ -465,9 +465,15 @@ opes_status opes__session_client_feed(opes_session *s, const char *buf, size_t l
     ev->verb = c->verb;
     if (c->count == 0) /* LMTP: all the RCPT replies are in by now */
         c->count = s->c_rcpt_ok > 1 ? (uint32_t)s->c_rcpt_ok : 1;
-    /* the EHLO reply is kept whole for opes_ehlo_parse() */
-    if (c->kind == K_COMMAND && (c->verb == OPES_VERB_EHLO || c->verb == OPES_VERB_LHLO)) {
+    /* the EHLO reply is kept whole for opes_ehlo_parse(); only a 2xx one
+     * (all its lines have one code, RFC 5321 4.2): a refused EHLO leaves
+     * the server's state, so the last capabilities and their views in the
+     * arena, as they were (RFC 5321 4.1.4) */
+    if (c->kind == K_COMMAND && (c->verb == OPES_VERB_EHLO || c->verb == OPES_VERB_LHLO) &&
+        rev.line.code / 100 == 2) {
         if (rev.index == 0) {
+            /* the views of the last reply end here (session.h) */
+            s->c_ehlo_ok = 0;
             s->c_ehlo_len = 0;
             s->c_ehlo_over = 0;
         }

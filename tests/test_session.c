@@ -995,6 +995,22 @@ static void test_starttls(void)
     CHECK_ST(opes_session_feed(s, "EHLO a.example\r\n", 16, &used, &ev), OPES_OK);
     CHECK_ST(opes_session_tls_started(s), OPES_ESTATE);
     opes_session_free(s);
+
+    /* RFC 3207 4: 220 is the only go-ahead. Another 2xx/3xx to STARTTLS is
+     * refused (a client that took it as one would start TLS while the
+     * session read its handshake as commands); 454 leaves the state. */
+    s = mksession(offers, 0);
+    CHECK_ST(opes_session_feed(s, "EHLO a.example\r\n", 16, &used, &ev), OPES_OK);
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    CHECK_ST(opes_session_feed(s, "STARTTLS\r\n", 10, &used, &ev), OPES_OK);
+    CHECK_EQ(ev.verb, OPES_VERB_STARTTLS);
+    CHECK_ST(opes_session_respond(s, 250), OPES_EINVAL);
+    CHECK_ST(opes_session_respond(s, 354), OPES_EINVAL);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    CHECK_ST(opes_session_respond(s, 454), OPES_OK);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_READY);
+    CHECK_ST(opes_session_respond(s, 220), OPES_ESTATE); /* nothing due any more */
+    opes_session_free(s);
 }
 
 /* ---- AUTH (RFC 4954) ---------------------------------------------------------------- */
@@ -1530,6 +1546,47 @@ static void test_pipelining_two_waits(void)
     }
 }
 
+/* A success to a BDAT chunk the session discarded: a BDAT the state rules
+ * refuse (here 554, no valid recipient: RFC 5321 3.3) has its chunk read
+ * and thrown away (RFC 3030 2: "MUST accept and discard"); no BDAT_CONTENT
+ * and, for BDAT LAST, no MESSAGE_END carries it. A 2xx at its CHUNK_END
+ * would tell the client its message was taken while nobody holds it (and
+ * the client would think the transaction over, the session not): respond()
+ * refuses it with OPES_ESTATE, state and reply due unchanged. */
+static void test_success_to_discarded_chunk(void)
+{
+    static const char *const offers[] = {"PIPELINING", "CHUNKING", NULL};
+    opes_session *s = mksession(offers, 0);
+    opes_session_event ev;
+    size_t used = 0;
+    ev = feed_line(s, "EHLO c.example\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    ev = feed_line(s, "MAIL FROM:<a@b.example>\r\n");
+    CHECK_ST(opes_session_respond(s, 250), OPES_OK);
+    ev = feed_line(s, "RCPT TO:<c@d.example>\r\n");
+    CHECK_ST(opes_session_respond(s, 550), OPES_OK); /* policy: no valid recipient */
+    CHECK_ST(opes_session_feed(s, "BDAT 5 LAST\r\nhello", 18, &used, &ev), OPES_OK);
+    CHECK_EQ(used, 13);
+    CHECK_EQ(ev.type, OPES_SESSION_EV_COMMAND);
+    CHECK_EQ(ev.reply_code, 554);
+    CHECK_EQ(ev.needs_reply, 0);
+    CHECK_ST(opes_session_feed(s, "hello", 5, &used, &ev), OPES_OK);
+    CHECK_EQ(used, 5);
+    CHECK_EQ(ev.type, OPES_SESSION_EV_CHUNK_END); /* not MESSAGE_END: discarded */
+    CHECK_EQ(ev.needs_reply, 1);
+    CHECK_ST(opes_session_respond(s, 250), OPES_ESTATE);
+    CHECK_ST(opes_session_respond(s, 354), OPES_ESTATE);
+    CHECK_EQ(opes_session_replies_due(s), 1);
+    CHECK_ST(opes_session_respond(s, 554), OPES_OK);
+    CHECK_EQ(opes_session_replies_due(s), 0);
+    CHECK_EQ(opes_session_state(s), OPES_STATE_MAIL);
+    /* RFC 3030 2: the transaction has failed; more chunks get 503 */
+    CHECK_ST(opes_session_feed(s, "BDAT 0 LAST\r\n", 13, &used, &ev), OPES_OK);
+    CHECK_EQ(ev.reply_code, 503);
+    CHECK_EQ(ev.reason, OPES_REASON_BDAT_FAILED);
+    opes_session_free(s);
+}
+
 /* BDAT smuggling (RFC 3030 2). A BDAT line the parser refuses may still be
  * taken by a lax relay in front of the server ("BDAT 20  LAST" with two
  * spaces, HT and text after LAST, trailing white space past the line limit),
@@ -1741,6 +1798,7 @@ int main(void)
     test_starttls_owed();
     test_pipelining_two_waits();
     test_bdat_refused_chunk();
+    test_success_to_discarded_chunk();
     test_api();
     return TEST_END();
 }

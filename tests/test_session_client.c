@@ -396,6 +396,46 @@ static void test_arena_client(void)
     opes_session_free(s);
 }
 
+/* A failed EHLO after a good one (RFC 5321 4.1.4: the server "MUST stay in
+ * the same state"): the capabilities known stay those of the last 250 EHLO
+ * reply, and opes_session_client_ehlo() must still show them, not views of
+ * the failure's bytes written over them in the arena. While a new 250 reply
+ * is being read, the old views end (session.h: "valid until the next EHLO
+ * reply"): ENOTFOUND until it is complete. */
+static void test_ehlo_failed_client(void)
+{
+    static const char fail[] = "550-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n550 no\r\n";
+    for (size_t chunk = 0; chunk < sizeof fail; chunk++) {
+        opes_session *s = greeted("250-mx.example\r\n250-SIZE 1000\r\n250 PIPELINING\r\n", 0);
+        const opes_ehlo *e = NULL;
+        char log[1024];
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+        CHECK_EQ(e->nlines, 2);
+        CHECK_ST(csend(s, "EHLO c.example\r\n"), OPES_OK);
+        CHECK_ST(feed_srv(s, fail, sizeof fail - 1, chunk, log, sizeof log), OPES_OK);
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+        CHECK_EQ(e->nlines, 2);
+        CHECK_STR(e->line[0].keyword, "SIZE");
+        CHECK_STR(e->line[0].params, "1000");
+        CHECK_STR(e->line[1].keyword, "PIPELINING");
+        CHECK(opes_session_client_may_send(s, OPES_VERB_MAIL));
+        /* the views survive a move to a new arena too */
+        CHECK_ST(opes_session_set_arena_size(s, 100000), OPES_OK);
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+        CHECK_EQ(e->nlines, 2);
+        CHECK_STR(e->line[1].keyword, "PIPELINING");
+        /* a new 250 reply: the old views end with its first line */
+        CHECK_ST(csend(s, "EHLO c.example\r\n"), OPES_OK);
+        CHECK_ST(feed_srv(s, "250-mx2.example\r\n", 17, chunk, log, sizeof log), OPES_OK);
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_ENOTFOUND);
+        CHECK_ST(feed_srv(s, "250 8BITMIME\r\n", 14, chunk, log, sizeof log), OPES_OK);
+        CHECK_ST(opes_session_client_ehlo(s, &e), OPES_OK);
+        CHECK_EQ(e->nlines, 1);
+        CHECK_STR(e->line[0].keyword, "8BITMIME");
+        opes_session_free(s);
+    }
+}
+
 /* RFC 3207 5: after the server's 220 to STARTTLS the client starts TLS; any
  * clear text the server (or an attacker on the path) sends behind the 220 is
  * injected: a fake EHLO reply there would hand the client capabilities, or
@@ -634,6 +674,7 @@ int main(void)
     test_tls_auth_client();
     test_broken_client();
     test_arena_client();
+    test_ehlo_failed_client();
     test_tls_injection_client();
     test_captures();
     return TEST_END();

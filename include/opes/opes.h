@@ -7,7 +7,7 @@
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
  * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail
- * (header, uri) -> opes (trace, bypass) / dsn.
+ * (header, uri, date, received) -> opes (trace, bypass) / dsn.
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -27,6 +27,8 @@
 #include "session.h"
 #include "header.h"
 #include "uri.h"
+#include "date.h"
+#include "received.h"
 #include "trace.h"
 #include "bypass.h"
 

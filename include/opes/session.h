@@ -371,11 +371,17 @@ OPES_API opes_status opes_session_feed(opes_session *s, const char *buf, size_t 
  * line) changes nothing and takes only a failure: a 2xx or 3xx to it (220 to
  * "STARTTLS foo", 354 to "DATA x") is refused with OPES_ESTATE, the state
  * and the reply due unchanged, since the caller has lost track of the
- * session (give the failure proposed, or another 4xx/5xx).
+ * session (give the failure proposed, or another 4xx/5xx). So is a 2xx or
+ * 3xx at the CHUNK_END of a chunk the session discarded (a BDAT whose
+ * proposal was a failure, e.g. 554 without a recipient or 503 after a
+ * failed chunk): no event carried its bytes, so it cannot be accepted.
  * @return OPES_OK; OPES_ESTATE (no reply is due, or a 2xx/3xx to a refused
- *         line); OPES_ENOSPC (a class 2
+ *         line or a discarded chunk); OPES_ENOSPC (a class 2
  *         reply to MAIL or RCPT whose line the arena cannot hold: nothing
- *         changed, reply again); OPES_EINVAL (code out of range).
+ *         changed, reply again); OPES_EINVAL (code out of range, or a 2xx/3xx
+ *         other than 220 to an accepted STARTTLS: RFC 3207 4 has no other
+ *         go-ahead, and a client taking one as such would start TLS while the
+ *         session read commands; nothing changed).
  */
 OPES_API opes_status opes_session_respond(opes_session *s, int code);
 
@@ -540,10 +546,12 @@ OPES_API opes_status opes_session_client_send(opes_session *s, const char *line,
 OPES_API opes_status opes_session_client_data_end(opes_session *s);
 
 /**
- * Client role: the server's capabilities from its last EHLO (or LHLO) reply
- * (a view into session memory, valid until the next EHLO reply, TLS or a
- * reset).
- * @return OPES_OK; OPES_ENOTFOUND (no 250 EHLO reply yet, or HELO); OPES_EINVAL.
+ * Client role: the server's capabilities from its last 250 EHLO (or LHLO)
+ * reply (a view into session memory, valid until the first line of the next
+ * 250 reply to EHLO, TLS, a reset or opes_session_set_arena_size(); a
+ * refused EHLO leaves them as they were, RFC 5321 4.1.4).
+ * @return OPES_OK; OPES_ENOTFOUND (no 250 EHLO reply yet or one being read,
+ *         or HELO); OPES_EINVAL.
  */
 OPES_API opes_status opes_session_client_ehlo(const opes_session *s, const opes_ehlo **out);
 
