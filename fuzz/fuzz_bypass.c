@@ -39,8 +39,8 @@ static void no_ctl(const char *p, size_t n)
         unsigned char c = (unsigned char)p[i];
         if (c == 0 || (c == '\r' && (i + 1 >= n || p[i + 1] != '\n')))
             __builtin_trap();
-        if (c == '\n' && (i == 0 || p[i - 1] != '\r' ||
-                          (i + 1 < n && p[i + 1] != ' ' && p[i + 1] != '\t')))
+        if (c == '\n' &&
+            (i == 0 || p[i - 1] != '\r' || (i + 1 < n && p[i + 1] != ' ' && p[i + 1] != '\t')))
             __builtin_trap();
     }
     if (n < 2 || p[n - 2] != '\r' || p[n - 1] != '\n')
@@ -85,8 +85,8 @@ static void mode_param(const char *v, size_t n, unsigned flags)
         size_t before = pos, il = 0;
         int star = -1;
         char *dst = items[count < MAXI ? count : MAXI - 1];
-        st = opes_bypass_param_next(v, n, flags, &pos, dst, OPES_BYPASS_MAX_VALUE, &il, &star,
-                                    &err);
+        st =
+            opes_bypass_param_next(v, n, flags, &pos, dst, OPES_BYPASS_MAX_VALUE, &il, &star, &err);
         if (st != OPES_OK) {
             if (pos != before)
                 __builtin_trap();
@@ -216,8 +216,8 @@ static void mode_header(const char *b, size_t n)
             int dup = 0;
             for (size_t j = 0; j < i && !dup; j++) {
                 int eq = 0;
-                dup = opes_uri_equal(it[i].ptr, it[i].len, it[j].ptr, it[j].len,
-                                     OPES_URI_ABSOLUTE, &eq) == OPES_OK &&
+                dup = opes_uri_equal(it[i].ptr, it[i].len, it[j].ptr, it[j].len, OPES_URI_ABSOLUTE,
+                                     &eq) == OPES_OK &&
                       eq;
             }
             if (dup)
@@ -253,14 +253,26 @@ static size_t split(const char *p, size_t n, opes_str *out, size_t max)
 }
 
 static const opes_bypass_service svc[5] = {
-    {{"http://scan.example.net/av", 26}, {"http://mx1.example.net/opes", 27},
-     {"http://opes.example.net/sys", 27}, OPES_BYPASS_PHASE_MESSAGE, 0},
-    {{"http://scan.example.net/lang", 28}, {"http://mx1.example.net/opes", 27},
-     {"http://opes.example.net/sys", 27}, OPES_BYPASS_PHASE_MESSAGE, 1},
-    {{"http://scan.example.net/policy", 30}, {"http://mx1.example.net/opes", 27},
-     {"http://opes.example.net/sys", 27}, OPES_BYPASS_PHASE_RCPT, 1},
-    {{"http://scan.example.net/rbl", 27}, {NULL, 0}, {"http://opes.example.net/sys", 27},
-     OPES_BYPASS_PHASE_CONNECT, 1},
+    {{"http://scan.example.net/av", 26},
+     {"http://mx1.example.net/opes", 27},
+     {"http://opes.example.net/sys", 27},
+     OPES_BYPASS_PHASE_MESSAGE,
+     0},
+    {{"http://scan.example.net/lang", 28},
+     {"http://mx1.example.net/opes", 27},
+     {"http://opes.example.net/sys", 27},
+     OPES_BYPASS_PHASE_MESSAGE,
+     1},
+    {{"http://scan.example.net/policy", 30},
+     {"http://mx1.example.net/opes", 27},
+     {"http://opes.example.net/sys", 27},
+     OPES_BYPASS_PHASE_RCPT,
+     1},
+    {{"http://scan.example.net/rbl", 27},
+     {NULL, 0},
+     {"http://opes.example.net/sys", 27},
+     OPES_BYPASS_PHASE_CONNECT,
+     1},
     {{"http://filter.example.com/tr", 28}, {NULL, 0}, {NULL, 0}, OPES_BYPASS_PHASE_MAIL, 1},
 };
 

@@ -335,7 +335,7 @@ opes_status opes_bypass_header_next(const char *body, size_t len, size_t *pos, o
         *pos = len;
         return OPES_OK;
     }
-    if (u.len > OPES_BYPASS_MAX_ID) {
+    if (end - p > OPES_BYPASS_MAX_ID) { /* as written, "<>" included */
         if (err_offset)
             *err_offset = p;
         return OPES_EURI_TOO_LONG;
@@ -487,9 +487,14 @@ opes_status opes_bypass_header_build(char *dst, size_t cap, size_t *len, const o
     if (n > OPES_BYPASS_MAX_ITEMS)
         return OPES_ETOO_MANY_ITEMS;
     for (size_t i = 0; i < n; i++) {
-        st = item_ok(&ids[i], OPES_BYPASS_MAX_ID);
+        st = item_ok(&ids[i], OPES_MAX_URI);
         if (st != OPES_OK)
             return st;
+        /* as written: with the "<>" it needs (3.1) */
+        if (!is_star(&ids[i]) &&
+            ids[i].len + (opes__agent_ref_needs_brackets(ids[i].ptr, ids[i].len) ? 2u : 0u) >
+                OPES_BYPASS_MAX_ID)
+            return OPES_EURI_TOO_LONG;
     }
     opes__wr_init(&w, dst, cap);
     st = opes__bypass_field_write(&w, ids, n, NULL, &k);
@@ -573,7 +578,8 @@ opes_status opes_bypass_relay(const opes_bypass_relay_input *in, int *mail_actio
      * RCPT requests only when every recipient carries the same one. */
     uniform = in->nrcpt > 0;
     for (size_t r = 0; uniform && r < in->nrcpt; r++)
-        uniform = in->rcpt[r].len && (r == 0 || same_request(&in->rcpt[0], &in->rcpt[r], in->flags));
+        uniform =
+            in->rcpt[r].len && (r == 0 || same_request(&in->rcpt[0], &in->rcpt[r], in->flags));
     *mail_action = in->mail.len ? OPES_BYPASS_RELAY_DOWNGRADED : OPES_BYPASS_RELAY_NONE;
     for (size_t r = 0; r < in->nrcpt; r++)
         rcpt_actions[r] = !in->rcpt[r].len ? OPES_BYPASS_RELAY_NONE

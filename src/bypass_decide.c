@@ -155,8 +155,8 @@ static opes_status id_ok(const opes_str *id, int required)
  * two copies whose services run alike and are traced alike can stay one. */
 static int trace_key(const opes_bypass_result *r)
 {
-    return r->decision * 16 + (r->decision == OPES_BYPASS_APPLY      ? 0
-                               : r->decision == OPES_BYPASS_REFUSED ? r->reason
+    return r->decision * 16 + (r->decision == OPES_BYPASS_APPLY        ? 0
+                               : r->decision == OPES_BYPASS_REFUSED    ? r->reason
                                : r->reason == OPES_BYPASS_R_ALLOW_LIST ? 1
                                                                        : 0);
 }

@@ -189,8 +189,7 @@ opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where,
  * opes__key8) on the verb (OPES_PARAM_*): 1 with *fn and *user set, or 0
  * when there is none (also for a NULL config). */
 int opes__config_param_check(const opes_smtp_config *cfg, unsigned where, uint64_t key,
-                             const char *keyword, size_t len, opes_param_check_fn *fn,
-                             void **user);
+                             const char *keyword, size_t len, opes_param_check_fn *fn, void **user);
 
 /* ---- xtext (xtext.c) ----------------------------------------------------
  * The check of opes_xtext_validate (same status, *err and *notes), which

@@ -421,8 +421,7 @@ opes_status opes_smtp_config_set_param_check(opes_smtp_config *cfg, const char *
 
 /* see internal.h */
 int opes__config_param_check(const opes_smtp_config *c, unsigned where, uint64_t key,
-                             const char *keyword, size_t len, opes_param_check_fn *fn,
-                             void **user)
+                             const char *keyword, size_t len, opes_param_check_fn *fn, void **user)
 {
     if (!c || c->n_checks == 0)
         return 0;

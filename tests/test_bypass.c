@@ -8,7 +8,10 @@
 
 #include <stdlib.h>
 
-#define S(lit) {(lit), sizeof(lit) - 1}
+#define S(lit)                                                                                     \
+    {                                                                                              \
+        (lit), sizeof(lit) - 1                                                                     \
+    }
 
 static opes_str str_of(const char *s)
 {
@@ -514,23 +517,36 @@ static void test_header_parse(void)
     CHECK_ST(h.st, OPES_EBAD_BYPASS);
     HWALK(&h, " <http://a.example/#f>");
     CHECK_ST(h.st, OPES_EBAD_BYPASS);
-    CHECK_EQ(h.err, 19); /* the "#" */
+    CHECK_EQ(h.err, 19);                     /* the "#" */
     HWALK(&h, " http://a.example/\r\nX: y"); /* a line end that is no fold */
     CHECK_ST(h.st, OPES_EBAD_BYPASS);
     HWALK(&h, " http://a.example/\rx");
     CHECK_ST(h.st, OPES_EBAD_BYPASS);
     CHECK_EQ(h.n, 1);
     {
-        /* 9: an identifier over 998 - "OPES-System: " */
+        /* 9: "984 octets as written (<> included): 998 - length of
+         * OPES-System: - 1 separator" */
         char body[1000];
+        CHECK_EQ(OPES_BYPASS_MAX_ID, 998 - 13 - 1);
         memcpy(body, "http://a.example/", 17);
         memset(body + 17, 'x', sizeof body - 17);
-        hwalk(&h, body, OPES_BYPASS_MAX_ID);
+        hwalk(&h, body, 984);
         CHECK_ST(h.st, OPES_ENOTFOUND);
         CHECK_EQ(h.n, 1);
-        hwalk(&h, body, OPES_BYPASS_MAX_ID + 1);
+        hwalk(&h, body, 985);
         CHECK_ST(h.st, OPES_EURI_TOO_LONG);
         CHECK_EQ(h.err, 0);
+        /* the "<>" count: 982 + 2 pass, 983 + 2 do not */
+        body[0] = '<';
+        memcpy(body + 1, "http://a.example/", 17);
+        body[983] = '>';
+        hwalk(&h, body, 984);
+        CHECK_ST(h.st, OPES_ENOTFOUND);
+        CHECK_EQ(h.item[0].len, 982);
+        body[983] = 'x';
+        body[984] = '>';
+        hwalk(&h, body, 985);
+        CHECK_ST(h.st, OPES_EURI_TOO_LONG);
     }
 }
 
@@ -583,15 +599,16 @@ static void test_header_build(void)
     CHECK_EQ(h.n, 4);
     CHECK_STR(h.item[3], "http://opes.example.net/sys");
 
-    /* an identifier of OPES_BYPASS_MAX_ID octets: lines stay within 998 */
+    /* an identifier of OPES_BYPASS_MAX_ID octets as written (982 and "<>"):
+     * lines stay within 998 */
     {
-        char id[OPES_BYPASS_MAX_ID + 1];
+        char id[OPES_BYPASS_MAX_ID];
         opes_str two[2];
         memcpy(id, "http://a.example/(", 18);
         memset(id + 18, 'x', sizeof id - 18);
         two[0] = str_of("http://b.example/");
         two[1].ptr = id;
-        two[1].len = OPES_BYPASS_MAX_ID;
+        two[1].len = OPES_BYPASS_MAX_ID - 2;
         CHECK_ST(opes_bypass_header_build(out, sizeof out, &n, two, 2), OPES_OK);
         CHECK_ST(opes_header_field_parse(out, n, 0, 1, &f, &used), OPES_OK);
         CHECK_EQ(used, n);
@@ -601,8 +618,8 @@ static void test_header_build(void)
         CHECK_EQ(used, n);
         hwalk(&h, f.raw.ptr, f.raw.len);
         CHECK_EQ(h.n, 1);
-        CHECK_EQ(h.item[0].len, OPES_BYPASS_MAX_ID);
-        two[0].len = OPES_BYPASS_MAX_ID + 1;
+        CHECK_EQ(h.item[0].len, OPES_BYPASS_MAX_ID - 2);
+        two[0].len = OPES_BYPASS_MAX_ID - 1;
         CHECK_ST(opes_bypass_header_build(out, sizeof out, &n, two, 1), OPES_EURI_TOO_LONG);
     }
 
@@ -657,11 +674,11 @@ static opes_bypass_list list_of(const opes_str *items, size_t n)
     return l;
 }
 
-#define EXPECT_RES(res, dec, rsn, src)                                                            \
-    do {                                                                                          \
-        CHECK_EQ((res).decision, (dec));                                                          \
-        CHECK_EQ((res).reason, (rsn));                                                            \
-        CHECK_EQ((res).source, (src));                                                            \
+#define EXPECT_RES(res, dec, rsn, src)                                                             \
+    do {                                                                                           \
+        CHECK_EQ((res).decision, (dec));                                                           \
+        CHECK_EQ((res).reason, (rsn));                                                             \
+        CHECK_EQ((res).source, (src));                                                             \
     } while (0)
 
 static void expect_words(const opes_bypass_result *r, const char *action, const char *bypass,
@@ -704,8 +721,7 @@ static void test_decide_header(void)
         static const char body[] = " http://scan.example.net/lang";
         opes_str item;
         size_t pos = 0;
-        CHECK_ST(opes_bypass_header_next(body, sizeof body - 1, &pos, &item, NULL, NULL),
-                 OPES_OK);
+        CHECK_ST(opes_bypass_header_next(body, sizeof body - 1, &pos, &item, NULL, NULL), OPES_OK);
         in.header = list_of(&item, 1);
         CHECK_ST(decide(&in, res, g, &ng), OPES_OK);
         EXPECT_RES(res[0][LANG], OPES_BYPASS_BYPASS, OPES_BYPASS_R_MATCHED_ID,
@@ -731,8 +747,7 @@ static void test_decide_header(void)
                    OPES_BYPASS_SRC_HEADER);
         CHECK_EQ(res[0][AV].match, OPES_BYPASS_M_ID);
         expect_words(&res[0][AV], NULL, "refused", NULL);
-        EXPECT_RES(res[0][LANG], OPES_BYPASS_APPLY, OPES_BYPASS_R_NO_REQUEST,
-                   OPES_BYPASS_SRC_NONE);
+        EXPECT_RES(res[0][LANG], OPES_BYPASS_APPLY, OPES_BYPASS_R_NO_REQUEST, OPES_BYPASS_SRC_NONE);
     }
 
     /* a too-late header request on an RCPT-phase service (7 item 4; RFC
@@ -756,8 +771,7 @@ static void test_decide_header(void)
         opes_str item = S("http://unknown.example.org/whatever");
         in.header = list_of(&item, 1);
         CHECK_ST(decide(&in, res, g, &ng), OPES_OK);
-        EXPECT_RES(res[0][LANG], OPES_BYPASS_BYPASS, OPES_BYPASS_R_UNKNOWN,
-                   OPES_BYPASS_SRC_HEADER);
+        EXPECT_RES(res[0][LANG], OPES_BYPASS_BYPASS, OPES_BYPASS_R_UNKNOWN, OPES_BYPASS_SRC_HEADER);
         CHECK_EQ(res[0][LANG].match, OPES_BYPASS_M_UNKNOWN);
         EXPECT_RES(res[0][OTHER], OPES_BYPASS_BYPASS, OPES_BYPASS_R_UNKNOWN,
                    OPES_BYPASS_SRC_HEADER);
@@ -801,8 +815,7 @@ static void test_decide_spelling(void)
                OPES_BYPASS_SRC_MAIL);
     EXPECT_RES(res[0][POLICY], OPES_BYPASS_BYPASS, OPES_BYPASS_R_MATCHED_SYSTEM,
                OPES_BYPASS_SRC_MAIL); /* a MAIL request reaches RCPT services */
-    EXPECT_RES(res[0][AV], OPES_BYPASS_REFUSED, OPES_BYPASS_R_NOT_BYPASSABLE,
-               OPES_BYPASS_SRC_MAIL);
+    EXPECT_RES(res[0][AV], OPES_BYPASS_REFUSED, OPES_BYPASS_R_NOT_BYPASSABLE, OPES_BYPASS_SRC_MAIL);
     EXPECT_RES(res[0][RBL], OPES_BYPASS_REFUSED, OPES_BYPASS_R_TOO_LATE, OPES_BYPASS_SRC_MAIL);
     EXPECT_RES(res[0][OTHER], OPES_BYPASS_APPLY, OPES_BYPASS_R_NO_REQUEST, OPES_BYPASS_SRC_NONE);
     EXPECT_RES(res[1][OTHER], OPES_BYPASS_APPLY, OPES_BYPASS_R_NO_REQUEST, OPES_BYPASS_SRC_NONE);
@@ -884,8 +897,7 @@ static void test_decide_dialog(void)
     EXPECT_RES(res[0][LANG], OPES_BYPASS_BYPASS, OPES_BYPASS_R_WILDCARD, OPES_BYPASS_SRC_MAIL);
     in.mail = list_of(NULL, 0);
     CHECK_ST(decide(&in, res, g, &ng), OPES_OK);
-    EXPECT_RES(res[0][POLICY], OPES_BYPASS_REFUSED, OPES_BYPASS_R_TOO_LATE,
-               OPES_BYPASS_SRC_HEADER);
+    EXPECT_RES(res[0][POLICY], OPES_BYPASS_REFUSED, OPES_BYPASS_R_TOO_LATE, OPES_BYPASS_SRC_HEADER);
     CHECK_EQ(res[0][POLICY].match, OPES_BYPASS_M_ID);
     CHECK_EQ(res[0][POLICY].item, 1);
 }
@@ -1007,8 +1019,7 @@ static void test_decide_errors(void)
     CHECK(opes_bypass_decision_name(0) == NULL);
     CHECK(opes_bypass_reason_name(99) == NULL);
     CHECK(opes_bypass_source_name(-1) == NULL);
-    CHECK(strcmp(opes_bypass_relay_action_name(OPES_BYPASS_RELAY_NOT_UNIFORM), "not_uniform") ==
-          0);
+    CHECK(strcmp(opes_bypass_relay_action_name(OPES_BYPASS_RELAY_NOT_UNIFORM), "not_uniform") == 0);
     CHECK(opes_bypass_relay_action_name(9) == NULL);
     {
         opes_bypass_result r;
@@ -1080,9 +1091,9 @@ static void test_session_flow(void)
             CHECK_ST(opes_session_mail(s, &mail), OPES_OK);
             CHECK_ST(opes_bypass_param_get(&mail.params, NULL, &mv), OPES_OK);
             pos = 0;
-            CHECK_ST(opes_bypass_param_next(mv.ptr, mv.len, 0, &pos, mbuf, sizeof mbuf, &il, NULL,
-                                            NULL),
-                     OPES_OK);
+            CHECK_ST(
+                opes_bypass_param_next(mv.ptr, mv.len, 0, &pos, mbuf, sizeof mbuf, &il, NULL, NULL),
+                OPES_OK);
             mitem.ptr = mbuf;
             mitem.len = il;
             for (size_t r = 0; r < 2; r++) {
@@ -1228,8 +1239,7 @@ static void test_relay(void)
     CHECK_EQ(ma, OPES_BYPASS_RELAY_NONE);
     CHECK_EQ(ra[0], OPES_BYPASS_RELAY_DOWNGRADED);
     CHECK_EQ(ra[1], OPES_BYPASS_RELAY_DOWNGRADED);
-    CHECK_MEM(out, n, "OPES-Bypass: http://scan.example.net/lang, <http://b.example/x,y>\r\n",
-              67);
+    CHECK_MEM(out, n, "OPES-Bypass: http://scan.example.net/lang, <http://b.example/x,y>\r\n", 67);
     /* a third recipient with a subset: not the same request */
     rv[2] = str_of("http://scan.example.net/lang");
     ri.nrcpt = 3;

@@ -1061,8 +1061,8 @@ struct hook_log {
 
 /* A stand-in grammar for the test: the value must not contain "!"; "!!"
  * anywhere is reported as too long (to see that status pass through). */
-static opes_status bang_check(const opes_smtp_config *cfg, int verb, const char *value,
-                              size_t len, size_t *err_offset, void *user)
+static opes_status bang_check(const opes_smtp_config *cfg, int verb, const char *value, size_t len,
+                              size_t *err_offset, void *user)
 {
     struct hook_log *log = user;
     log->calls++;

@@ -22,9 +22,9 @@
 #define OPES_BYPASS_H
 
 #include "common.h"
-#include "status.h"
-#include "smtp_config.h"
 #include "params.h"
+#include "smtp_config.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,9 +38,11 @@ extern "C" {
  *  " XOPES-BYPASS=" (14) and 500 octets (8.1; RFC 5321 2.2.2 requires the
  *  increment to be stated). A configured keyword of n octets adds n + 509. */
 #define OPES_BYPASS_LINE_INC 514
-/** Longest agent identifier in an OPES-Bypass field: one unfoldable line
- *  of 998 octets less "OPES-System: " (docs/opes-smtp.md 3.1, 9). */
-#define OPES_BYPASS_MAX_ID 985
+/** Longest agent identifier in an OPES-Bypass field, as written ("<>"
+ *  included when used): one unfoldable line of 998 octets holds
+ *  "OPES-System: ", the identifier and a separator (docs/opes-smtp.md 3.1,
+ *  9; the same limit as OPES_TRACE_MAX_ID). */
+#define OPES_BYPASS_MAX_ID 984
 /** Most items opes_bypass_header_build() writes into one field
  *  (docs/opes-smtp.md 9: entries per trace field). */
 #define OPES_BYPASS_MAX_ITEMS 256
@@ -175,7 +177,7 @@ OPES_API opes_status opes_bypass_param_get(const opes_params *params, const char
  *         empty body, "*" with anything else, a missing ",", an empty or
  *         unclosed "<", a parameter (";"), a bare CR or LF, an item that is
  *         not an absolute-URI); OPES_EURI_TOO_LONG (an identifier over
- *         OPES_BYPASS_MAX_ID); OPES_EINVAL (pos or item NULL, body NULL
+ *         OPES_BYPASS_MAX_ID as written); OPES_EINVAL (pos or item NULL, body NULL
  *         with len > 0, *pos > len). The iterator does not count: a caller
  *         that stores the items bounds their number itself.
  */
@@ -191,7 +193,8 @@ OPES_API opes_status opes_bypass_header_next(const char *body, size_t len, size_
  * out.
  *
  * @param ids  n items (n >= 1, at most OPES_BYPASS_MAX_ITEMS), "*" or
- *             absolute-URIs of at most OPES_BYPASS_MAX_ID octets
+ *             absolute-URIs of at most OPES_BYPASS_MAX_ID octets as written
+ *             (with the "<>" the item needs)
  * @return OPES_OK; OPES_ENOSPC (builder convention); OPES_EINJECT (CR, LF or
  *         NUL in an item); OPES_EBAD_URI, OPES_EURI_NOT_ABSOLUTE (an item
  *         neither "*" nor an absolute-URI); OPES_EURI_TOO_LONG;
@@ -243,13 +246,13 @@ typedef struct opes_bypass_input {
     unsigned version; /* OPES_BYPASS_INPUT_VERSION */
     const opes_bypass_service *services;
     size_t nservices;
-    opes_bypass_list header;     /* the message's OPES-Bypass items (3.4) */
-    opes_bypass_list mail;       /* the MAIL request (8.1) */
+    opes_bypass_list header;      /* the message's OPES-Bypass items (3.4) */
+    opes_bypass_list mail;        /* the MAIL request (8.1) */
     const opes_bypass_list *rcpt; /* nrcpt RCPT requests, or NULL for none */
-    const opes_str *recipients;  /* nrcpt addresses, for the allow-list; may be NULL */
-    size_t nrcpt;                /* recipients of the transaction (>= 1) */
-    opes_str sender;             /* reverse-path, for the allow-list */
-    opes_bypass_allow_fn allow;  /* NULL: no allow-list */
+    const opes_str *recipients;   /* nrcpt addresses, for the allow-list; may be NULL */
+    size_t nrcpt;                 /* recipients of the transaction (>= 1) */
+    opes_str sender;              /* reverse-path, for the allow-list */
+    opes_bypass_allow_fn allow;   /* NULL: no allow-list */
     void *allow_user;
 } opes_bypass_input;
 
@@ -262,19 +265,19 @@ enum opes_bypass_decision_kind {
 
 /** Why. */
 enum opes_bypass_reason {
-    OPES_BYPASS_R_NO_REQUEST = 1,     /* APPLY: no item matches */
-    OPES_BYPASS_R_MATCHED_ID = 2,     /* BYPASS: the service's own identifier */
+    OPES_BYPASS_R_NO_REQUEST = 1,        /* APPLY: no item matches */
+    OPES_BYPASS_R_MATCHED_ID = 2,        /* BYPASS: the service's own identifier */
     OPES_BYPASS_R_MATCHED_PROCESSOR = 3, /* BYPASS: its processor's (RFC 3897 4) */
-    OPES_BYPASS_R_MATCHED_SYSTEM = 4, /* BYPASS: its system's (RFC 3897 4) */
-    OPES_BYPASS_R_WILDCARD = 5,       /* BYPASS: "*" */
-    OPES_BYPASS_R_UNKNOWN = 6,        /* BYPASS: an identifier of nothing
-                                         configured, read as "*" (RFC 3897 4.3) */
-    OPES_BYPASS_R_NOT_BYPASSABLE = 7, /* REFUSED: the service may not be
-                                         bypassed (trace: bypass=refused) */
-    OPES_BYPASS_R_TOO_LATE = 8,       /* REFUSED: it acted before every matching
-                                         request arrived (trace: bypass=too-late) */
-    OPES_BYPASS_R_ALLOW_LIST = 9      /* BYPASS: the allow-list said so
-                                         (trace: bypass-by=allow-list) */
+    OPES_BYPASS_R_MATCHED_SYSTEM = 4,    /* BYPASS: its system's (RFC 3897 4) */
+    OPES_BYPASS_R_WILDCARD = 5,          /* BYPASS: "*" */
+    OPES_BYPASS_R_UNKNOWN = 6,           /* BYPASS: an identifier of nothing
+                                            configured, read as "*" (RFC 3897 4.3) */
+    OPES_BYPASS_R_NOT_BYPASSABLE = 7,    /* REFUSED: the service may not be
+                                            bypassed (trace: bypass=refused) */
+    OPES_BYPASS_R_TOO_LATE = 8,          /* REFUSED: it acted before every matching
+                                            request arrived (trace: bypass=too-late) */
+    OPES_BYPASS_R_ALLOW_LIST = 9         /* BYPASS: the allow-list said so
+                                            (trace: bypass-by=allow-list) */
 };
 
 /** Where the deciding request came from. */
@@ -381,12 +384,12 @@ OPES_API const char *opes_bypass_source_name(int source);
 
 /** What a relay does with one dialog request. */
 enum opes_bypass_relay_action {
-    OPES_BYPASS_RELAY_NONE = 0,      /* there is no request */
-    OPES_BYPASS_RELAY_FORWARD = 1,   /* send it on as the next hop's
-                                        parameter, same value, same command */
-    OPES_BYPASS_RELAY_DROPPED = 2,   /* lost: the next hop does not offer the
-                                        keyword and no downgrade was asked
-                                        (RFC 3461 5.2.2's rule for DSN) */
+    OPES_BYPASS_RELAY_NONE = 0,       /* there is no request */
+    OPES_BYPASS_RELAY_FORWARD = 1,    /* send it on as the next hop's
+                                         parameter, same value, same command */
+    OPES_BYPASS_RELAY_DROPPED = 2,    /* lost: the next hop does not offer the
+                                         keyword and no downgrade was asked
+                                         (RFC 3461 5.2.2's rule for DSN) */
     OPES_BYPASS_RELAY_DOWNGRADED = 3, /* written into the OPES-Bypass field */
     OPES_BYPASS_RELAY_NOT_UNIFORM = 4 /* lost: a downgrade was asked but the
                                          copy has recipients without the same
@@ -395,16 +398,16 @@ enum opes_bypass_relay_action {
 
 /** A relay's situation for one copy of a message. */
 typedef struct opes_bypass_relay_input {
-    int next_offers;          /* the next hop offers the extension (its keyword) */
-    int downgrade;            /* the caller's choice to write requests into
-                                 the message when it does not */
-    unsigned flags;           /* OPES_LENIENT_XTEXT_CASE for the values */
-    opes_str mail;            /* the MAIL request's value as received
-                                 (xtext); empty: none */
-    const opes_str *rcpt;     /* nrcpt RCPT values of the recipients of this
-                                 copy (xtext; empty: none); NULL: none */
+    int next_offers;      /* the next hop offers the extension (its keyword) */
+    int downgrade;        /* the caller's choice to write requests into
+                             the message when it does not */
+    unsigned flags;       /* OPES_LENIENT_XTEXT_CASE for the values */
+    opes_str mail;        /* the MAIL request's value as received
+                             (xtext); empty: none */
+    const opes_str *rcpt; /* nrcpt RCPT values of the recipients of this
+                             copy (xtext; empty: none); NULL: none */
     size_t nrcpt;
-    opes_bypass_list header;  /* the message's OPES-Bypass items */
+    opes_bypass_list header; /* the message's OPES-Bypass items */
 } opes_bypass_relay_input;
 
 /**

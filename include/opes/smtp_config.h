@@ -279,9 +279,8 @@ OPES_API opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const cha
  *         fails with OPES_EPARAM_TOO_LONG if that is what the check returned,
  *         otherwise with OPES_EPARAM_VALUE (both answered 501 5.5.4).
  */
-typedef opes_status (*opes_param_check_fn)(const opes_smtp_config *cfg, int verb,
-                                           const char *value, size_t len, size_t *err_offset,
-                                           void *user);
+typedef opes_status (*opes_param_check_fn)(const opes_smtp_config *cfg, int verb, const char *value,
+                                           size_t len, size_t *err_offset, void *user);
 
 /**
  * Register (fn) or remove (fn NULL) the value check of a MAIL/RCPT
