@@ -185,6 +185,11 @@ int opes__config_offers(const opes_smtp_config *cfg, uint64_t key, const char *k
 opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where, uint64_t key,
                                     const char *keyword, size_t len, int *value_rule,
                                     const char **ext_keyword);
+/* The value check registered for the parameter keyword (key: its
+ * opes__key8) on the verb (OPES_PARAM_*): 1 with *fn and *user set, or 0
+ * when there is none (also for a NULL config). */
+int opes__config_param_check(const opes_smtp_config *cfg, unsigned where, uint64_t key,
+                             const char *keyword, size_t len, opes_param_check_fn *fn, void **user);
 
 /* ---- xtext (xtext.c) ----------------------------------------------------
  * The check of opes_xtext_validate (same status, *err and *notes), which
@@ -194,6 +199,11 @@ opes_status opes__config_find_param(const opes_smtp_config *cfg, unsigned where,
  * what the ENVID and ORCPT checks need, in one pass and without decoding. */
 opes_status opes__xtext_check(const char *src, size_t len, unsigned lenient, size_t *err,
                               unsigned *notes, size_t *out_len, size_t *nonprint);
+/* Write src[0..src_len) as xtext (RFC 3461 4) through w: xchars as
+ * themselves, every other octet as "+" and two upper-case hex digits; with
+ * hex_comma, "," too (a list whose items are split on literal commas before
+ * decoding, as the XOPES-BYPASS value: docs/opes-smtp.md 8.1). */
+void opes__wr_xtext(opes__wr *w, const char *src, size_t src_len, int hex_comma);
 
 /* ---- UTF-8 ---------------------------------------------------------------
  * Length of the well-formed UTF-8 sequence starting at p (1..4), or 0 if

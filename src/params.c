@@ -743,6 +743,25 @@ opes_status opes_params_parse(const opes_smtp_config *cfg, int command, const ch
                 goto fail;
             }
         }
+        /* An upper layer's value check (opes_smtp_config_set_param_check):
+         * the SMTP layer does not know the grammar, only that a refused
+         * value is a 501 (RFC 5321 4.1.1.11 reserves 555 for parameters
+         * not recognised or not implemented). */
+        if (it.has_value) {
+            opes_param_check_fn fn;
+            void *user;
+            if (opes__config_param_check(cfg, verb, key, it.keyword.ptr, it.keyword.len, &fn,
+                                         &user)) {
+                size_t voff = 0;
+                st = fn(cfg, command, it.value.ptr, it.value.len, &voff, user);
+                if (st != OPES_OK) {
+                    if (st != OPES_EPARAM_TOO_LONG)
+                        st = OPES_EPARAM_VALUE;
+                    bad = it.value.ptr + (voff < it.value.len ? voff : it.value.len);
+                    goto fail;
+                }
+            }
+        }
         if (next == end)
             break;
         p = next + 1; /* the SP */

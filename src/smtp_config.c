@@ -371,6 +371,8 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     p->ext = (uint8_t)ei;
     p->where = (uint8_t)where;
     p->value_rule = (uint8_t)value_rule;
+    p->check = NULL;
+    p->check_user = NULL;
     {
         /* first of its keyword: into the table; else at the end of the
          * keyword's chain */
@@ -387,6 +389,52 @@ opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const char *ext_ke
     }
     cfg->n_param++;
     return OPES_OK;
+}
+
+/* see opes/smtp_config.h */
+opes_status opes_smtp_config_set_param_check(opes_smtp_config *cfg, const char *param_keyword,
+                                             opes_param_check_fn fn, void *user)
+{
+    size_t n, i;
+    uint64_t key;
+    int found = 0;
+    if (!cfg || !param_keyword)
+        return OPES_EINVAL;
+    n = bounded_len(param_keyword, KW_MAX + 1);
+    if (n == 0 || n > KW_MAX)
+        return OPES_ENOTFOUND; /* no registered keyword has that length */
+    key = opes__key8(param_keyword, n);
+    /* every registration of the keyword, whatever its extension and verb */
+    for (i = cfg->param_slot[param_probe(cfg, key, param_keyword, n)] - 1u; i < cfg->n_param;
+         i = cfg->param_next[i]) {
+        struct param_entry *p = &cfg->param[i];
+        if (p->check)
+            cfg->n_checks--;
+        p->check = fn;
+        p->check_user = fn ? user : NULL;
+        if (fn)
+            cfg->n_checks++;
+        found = 1;
+    }
+    return found ? OPES_OK : OPES_ENOTFOUND;
+}
+
+/* see internal.h */
+int opes__config_param_check(const opes_smtp_config *c, unsigned where, uint64_t key,
+                             const char *keyword, size_t len, opes_param_check_fn *fn, void **user)
+{
+    if (!c || c->n_checks == 0)
+        return 0;
+    for (size_t i = c->param_slot[param_probe(c, key, keyword, len)] - 1u; i < c->n_param;
+         i = c->param_next[i]) {
+        const struct param_entry *p = &c->param[i];
+        if ((p->where & where) && p->check) {
+            *fn = p->check;
+            *user = p->check_user;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* see opes/smtp_config.h */

@@ -30,6 +30,8 @@ struct param_entry {
     uint8_t ext;        /* index into ext[] */
     uint8_t where;      /* OPES_PARAM_* */
     uint8_t value_rule; /* OPES_VALUE_* */
+    opes_param_check_fn check; /* opes_smtp_config_set_param_check(), or NULL */
+    void *check_user;
 };
 
 struct opes_smtp_config {
@@ -39,6 +41,7 @@ struct opes_smtp_config {
     unsigned lenient;
     int utf8;
     size_t n_ext, n_param, pool_used;
+    size_t n_checks; /* parameter entries with a value check (0: skip the lookup) */
     struct ext_entry ext[EXT_MAX];
     struct param_entry param[PARAM_MAX];
     /* opes__key8 of each keyword, apart so that a lookup scans one dense

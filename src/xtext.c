@@ -143,11 +143,31 @@ opes_status opes_xtext_decode(char *dst, size_t cap, size_t *len, const char *sr
     return opes__wr_finish(&w, len);
 }
 
+/* see internal.h */
+void opes__wr_xtext(opes__wr *w, const char *src, size_t src_len, int hex_comma)
+{
+    size_t i = 0;
+    while (i < src_len) {
+        /* copy the longest run of xchars at once */
+        size_t j = i;
+        while (j < src_len && OPES__IS(src[j], OPES__C_XCHAR) && !(hex_comma && src[j] == ','))
+            j++;
+        if (j > i) {
+            opes__wr_put(w, src + i, j - i);
+            i = j;
+            continue;
+        }
+        /* RFC 3461 4: everything else as "+" and two upper-case hex digits */
+        unsigned char c = (unsigned char)src[i++];
+        char hx[3] = {'+', hexup[c >> 4], hexup[c & 15]};
+        opes__wr_put(w, hx, 3);
+    }
+}
+
 /* see opes/xtext.h */
 opes_status opes_xtext_encode(char *dst, size_t cap, size_t *len, const char *src, size_t src_len)
 {
     opes__wr w;
-    size_t i = 0;
 
     if (!OPES__BUILD_ARGS_OK(dst, cap, len) || (!src && src_len)) {
         if (len)
@@ -155,21 +175,7 @@ opes_status opes_xtext_encode(char *dst, size_t cap, size_t *len, const char *sr
         return OPES_EINVAL;
     }
     opes__wr_init(&w, dst, cap);
-    while (i < src_len) {
-        /* copy the longest run of xchars at once */
-        size_t j = i;
-        while (j < src_len && OPES__IS(src[j], OPES__C_XCHAR))
-            j++;
-        if (j > i) {
-            opes__wr_put(&w, src + i, j - i);
-            i = j;
-            continue;
-        }
-        /* RFC 3461 4: everything else as "+" and two upper-case hex digits */
-        unsigned char c = (unsigned char)src[i++];
-        char hx[3] = {'+', hexup[c >> 4], hexup[c & 15]};
-        opes__wr_put(&w, hx, 3);
-    }
+    opes__wr_xtext(&w, src, src_len, 0);
     return opes__wr_finish(&w, len);
 }
 

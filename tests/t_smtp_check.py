@@ -15,7 +15,7 @@ import tempfile
 B = os.environ.get("B", "build")
 OPES = os.path.join(B, "opes")
 VEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors", "clients")
-KEYS = ["type", "offset", "verb", "path", "params", "reply", "errors", "notes"]
+KEYS = ["type", "offset", "verb", "path", "params", "bypass", "reply", "errors", "notes"]
 passed = failed = 0
 
 
@@ -293,7 +293,7 @@ for pre in (txn, txn + b"DATA\r\nx\r\n.\r\n"):
         rc, objs, err = run([], inp)
         check(rc == 1 and objs[-1] == {"type": "body", "offset": len(pre) + len(line),
                                        "verb": "BDAT", "path": None, "params": None,
-                                       "reply": None, "errors": ["incomplete"], "notes": []},
+                                       "bypass": None, "reply": None, "errors": ["incomplete"], "notes": []},
               "EOF inside a refused chunk %r: %r" % (inp[-30:], objs[-1]))
 
 # SIZE over the advertised maximum (RFC 1870 6.1), too many recipients (RFC 5321
@@ -305,6 +305,45 @@ many = b"EHLO a.example\r\nMAIL FROM:<a@b.example>\r\n" + b"".join(
 rc, objs, err = run([], many)
 check([o["reply"] for o in objs[2:]] == [250] * 100 + [452] and
       objs[-1]["errors"] == ["too_many_rcpts"], "the 101st recipient: 452")
+
+# XOPES (docs/opes-smtp.md 8): the bypass requests bound to the transaction (MAIL)
+# and to each recipient (RCPT), decoded (8.1: split on literal commas, then xtext);
+# a malformed value is 501 (param_value), the parameter twice 501 (param_duplicate),
+# over 500 octets 501 (param_too_long)
+xo = (b"EHLO a.example\r\n"
+      b"MAIL FROM:<alice@example.org> XOPES-BYPASS=http://opes.example.net/sys?site+3D7654\r\n"
+      b"RCPT TO:<carol@example.net>\r\n"
+      b"RCPT TO:<dave@example.net> XOPES-BYPASS=http://scan.example.net/lang,http://b.example/x+2Cy\r\n"
+      b"RCPT TO:<erin@example.net> XOPES-BYPASS=opes/lang\r\n"
+      b"RCPT TO:<fred@example.net> XOPES-BYPASS=* XOPES-BYPASS=*\r\n"
+      b"RCPT TO:<gina@example.net> XOPES-BYPASS=http://a.example/" + b"x" * 484 + b"\r\n"
+      b"DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+rc, objs, err = run([], xo)
+check_keys(objs, "XOPES")
+check([(o["verb"], o["reply"], o["errors"]) for o in objs] ==
+      [("EHLO", 250, []), ("MAIL", 250, []), ("RCPT", 250, []), ("RCPT", 250, []),
+       ("RCPT", 501, ["param_value"]), ("RCPT", 501, ["param_duplicate"]),
+       ("RCPT", 501, ["param_too_long"]), ("DATA", 354, []), ("DATA", 250, []),
+       ("QUIT", 221, [])], "XOPES: replies %r" % [(o["verb"], o["reply"]) for o in objs])
+check(objs[1]["bypass"] == ["http://opes.example.net/sys?site=7654"], "XOPES: MAIL request")
+check(objs[2]["bypass"] is None and objs[0]["bypass"] is None, "XOPES: no request: null")
+check(objs[3]["bypass"] == ["http://scan.example.net/lang", "http://b.example/x,y"],
+      "XOPES: RCPT request, two items")
+check(all(o["bypass"] is None for o in objs[4:7]), "XOPES: refused commands: null")
+check(objs[8]["type"] == "body" and objs[8]["bypass"] ==
+      {"mail": ["http://opes.example.net/sys?site=7654"],
+       "rcpt": [{"path": "carol@example.net", "bypass": None},
+                {"path": "dave@example.net",
+                 "bypass": ["http://scan.example.net/lang", "http://b.example/x,y"]}]},
+      "XOPES: the body carries the transaction's requests %r" % objs[8]["bypass"])
+check(rc == 1, "XOPES: errors: exit 1")
+# an RSET discards the requests (8.3): the next transaction has none
+rc, objs, err = run([], b"EHLO a.example\r\nMAIL FROM:<a@b.example> XOPES-BYPASS=*\r\nRSET\r\n"
+                        b"MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                        b"DATA\r\nx\r\n.\r\n")
+check(objs[1]["bypass"] == ["*"] and objs[-1]["bypass"] ==
+      {"mail": None, "rcpt": [{"path": "c@d.example", "bypass": None}]},
+      "XOPES: RSET discards the MAIL request %r" % objs[-1]["bypass"])
 
 # usage
 p = subprocess.run([OPES, "smtp", "check", "--bogus"], capture_output=True)

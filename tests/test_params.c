@@ -1049,6 +1049,97 @@ static void test_build(void)
     opes_smtp_config_free(c);
 }
 
+/* ---- the generic value-check hook (opes_smtp_config_set_param_check) ------ */
+
+struct hook_log {
+    int calls;
+    int verb;
+    char seen[64];
+    size_t seen_len;
+    const opes_smtp_config *cfg;
+};
+
+/* A stand-in grammar for the test: the value must not contain "!"; "!!"
+ * anywhere is reported as too long (to see that status pass through). */
+static opes_status bang_check(const opes_smtp_config *cfg, int verb, const char *value, size_t len,
+                              size_t *err_offset, void *user)
+{
+    struct hook_log *log = user;
+    log->calls++;
+    log->verb = verb;
+    log->cfg = cfg;
+    log->seen_len = len < sizeof log->seen ? len : sizeof log->seen;
+    memcpy(log->seen, value, log->seen_len);
+    for (size_t i = 0; i < len; i++) {
+        if (value[i] == '!') {
+            *err_offset = i;
+            return i + 1 < len && value[i + 1] == '!' ? OPES_EPARAM_TOO_LONG : OPES_EBAD_BYPASS;
+        }
+    }
+    return OPES_OK;
+}
+
+static void test_param_check_hook(void)
+{
+    opes_smtp_config *c = mkcfg(NONE);
+    struct hook_log log;
+    add_x(c);
+    memset(&log, 0, sizeof log);
+    CHECK_ST(opes_smtp_config_set_param_check(c, "x-id", bang_check, &log), OPES_OK);
+    CHECK_ST(opes_smtp_config_set_param_check(c, "X-NOSUCH", bang_check, &log), OPES_ENOTFOUND);
+    CHECK_ST(opes_smtp_config_set_param_check(NULL, "X-ID", bang_check, &log), OPES_EINVAL);
+    CHECK_ST(opes_smtp_config_set_param_check(c, NULL, bang_check, &log), OPES_EINVAL);
+
+    /* accepted: the hook saw the value as sent, with the verb and config */
+    EXPECT(c, RCPT, "X-ID=abc", OPES_OK, 0);
+    CHECK_EQ(log.calls, 1);
+    CHECK_EQ(log.verb, OPES_VERB_RCPT);
+    CHECK(log.cfg == c);
+    CHECK_MEM(log.seen, log.seen_len, "abc", 3);
+    /* refused with the hook's own status: the command's is EPARAM_VALUE
+     * (501), the offset the hook's inside the value ("X-ID=" is 5 bytes,
+     * "X-NONE " 7 before it) */
+    EXPECT(c, MAIL, "X-ID=ab!c", OPES_EPARAM_VALUE, 7);
+    EXPECT(c, MAIL, "X-NONE X-ID=ab!c", OPES_EPARAM_VALUE, 14);
+    EXPECT(c, MAIL, "X-ID=a!!", OPES_EPARAM_TOO_LONG, 6);
+    /* the other parameters are not checked */
+    log.calls = 0;
+    EXPECT(c, MAIL, "X-REQ=a!b", OPES_OK, 0);
+    CHECK_EQ(log.calls, 0);
+    /* earlier checks come first: a duplicate is still a duplicate, and the
+     * hook never sees the second value */
+    EXPECT(c, MAIL, "X-ID=a X-ID=b!", OPES_EPARAM_DUPLICATE, 7);
+    CHECK_EQ(log.calls, 1);
+
+    /* through the command parser: 501 5.5.4 (docs/opes-smtp.md 8.1) */
+    {
+        static const char line[] = "MAIL FROM:<a@example.org> X-ID=x!y\r\n";
+        opes_command cmd;
+        size_t used = 0;
+        const char *g = guarded_copy(line, sizeof line - 1);
+        CHECK_ST(opes_command_parse(c, g, sizeof line - 1, &cmd, &used), OPES_EPARAM_VALUE);
+        CHECK_EQ(cmd.reply_code, 501);
+        CHECK(cmd.enhanced && strcmp(cmd.enhanced, "5.5.4") == 0);
+        CHECK_EQ(cmd.error_offset, 32); /* the "!" */
+        guarded_free(g);
+    }
+
+    /* a copy of the config calls the same check */
+    {
+        opes_smtp_config *d = mkcfg(NONE);
+        CHECK_ST(opes_smtp_config_copy(d, c), OPES_OK);
+        EXPECT(d, RCPT, "X-ID=!", OPES_EPARAM_VALUE, 5);
+        opes_smtp_config_free(d);
+    }
+
+    /* removed: anything goes again */
+    CHECK_ST(opes_smtp_config_set_param_check(c, "X-ID", NULL, NULL), OPES_OK);
+    log.calls = 0;
+    EXPECT(c, MAIL, "X-ID=ab!c", OPES_OK, 0);
+    CHECK_EQ(log.calls, 0);
+    opes_smtp_config_free(c);
+}
+
 int main(void)
 {
     test_rfc3461_example();
@@ -1071,5 +1162,6 @@ int main(void)
     test_args();
     test_accessors();
     test_build();
+    test_param_check_hook();
     return TEST_END();
 }

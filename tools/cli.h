@@ -24,5 +24,10 @@ int load_input(const char *path, char **buf, size_t *len);
 
 /* opes smtp check (tools/cmd_smtp_check.c) */
 int cmd_smtp_check(int argc, char **argv);
+/* opes trace add|show, opes reply (tools/cmd_trace.c) */
+int cmd_trace(int argc, char **argv);
+int cmd_reply(int argc, char **argv);
+/* opes bypass decide (tools/cmd_bypass.c) */
+int cmd_bypass(int argc, char **argv);
 
 #endif

@@ -3,8 +3,10 @@
  *
  * Reads the bytes an SMTP client sent and plays the server side of the
  * session (opes_session, server role) as a server offering PIPELINING, SIZE
- * 52428800, 8BITMIME, SMTPUTF8, DSN, CHUNKING, ENHANCEDSTATUSCODES, STARTTLS
- * and AUTH PLAIN LOGIN would, giving every reply the session proposes. One
+ * 52428800, 8BITMIME, SMTPUTF8, DSN, CHUNKING, ENHANCEDSTATUSCODES, STARTTLS,
+ * AUTH PLAIN LOGIN and XOPES (docs/opes-smtp.md 8) would, giving every reply
+ * the session proposes, and reporting the bypass requests bound to each
+ * command and transaction. One
  * JSON object per command, AUTH exchange line and completed message body;
  * the contract (keys, error and note identifiers) is docs/cli.md.
  */
@@ -28,6 +30,7 @@ struct obj {
     int has_path;
     opes_str path;
     const opes_params *params; /* NULL: null */
+    int envelope;              /* a body: print the transaction's bypass requests */
     int reply;                 /* 0: null */
     const char *err[MAX_IDS];
     size_t nerr;
@@ -93,6 +96,59 @@ static void status_id(opes_status st, char *out, size_t cap)
     out[i] = '\0';
 }
 
+/* The decoded items of a command's XOPES-BYPASS parameter (docs/opes-smtp.md
+ * 8.1), or null when it has none. The command parsed, so the value is
+ * well-formed; lower-case hex is accepted in case --lenient let it pass. */
+static void print_request(json *j, const opes_params *params)
+{
+    char item[OPES_BYPASS_MAX_VALUE];
+    opes_str v;
+    size_t pos = 0, il = 0;
+    if (!params || opes_bypass_param_get(params, NULL, &v) != OPES_OK) {
+        json_null(j);
+        return;
+    }
+    json_arr_begin(j);
+    while (opes_bypass_param_next(v.ptr, v.len, OPES_LENIENT_XTEXT_CASE, &pos, item, sizeof item,
+                                  &il, NULL, NULL) == OPES_OK)
+        json_str(j, item, il);
+    json_arr_end(j);
+}
+
+/* "bypass": on MAIL and RCPT, the command's request; on a completed body,
+ * the requests bound to its transaction (8.3): MAIL's and each accepted
+ * recipient's; else null. */
+static void print_bypass(struct check *c, const struct obj *o)
+{
+    json *j = &c->j;
+    opes_command cmd;
+    if (o->params) {
+        print_request(j, o->params);
+        return;
+    }
+    if (!o->envelope || opes_session_mail(c->s, &cmd) != OPES_OK) {
+        json_null(j);
+        return;
+    }
+    json_obj_begin(j);
+    json_key(j, "mail");
+    print_request(j, &cmd.params);
+    json_key(j, "rcpt");
+    json_arr_begin(j);
+    for (size_t i = 0; i < opes_session_rcpt_count(c->s); i++) {
+        if (opes_session_rcpt(c->s, i, &cmd) != OPES_OK)
+            break;
+        json_obj_begin(j);
+        json_key(j, "path");
+        json_str(j, cmd.path.mailbox.ptr, cmd.path.mailbox.len);
+        json_key(j, "bypass");
+        print_request(j, &cmd.params);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_obj_end(j);
+}
+
 static void print_obj(struct check *c, struct obj *o)
 {
     json *j = &c->j;
@@ -138,6 +194,8 @@ static void print_obj(struct check *c, struct obj *o)
     } else {
         json_null(j);
     }
+    json_key(j, "bypass");
+    print_bypass(c, o);
     json_key(j, "reply");
     if (o->reply)
         json_int(j, o->reply);
@@ -345,6 +403,7 @@ static void on_message_end(struct check *c, const opes_session_event *ev)
         start_body(c, ev->verb, ev->offset);
     b->reply = ev->reply_code;
     add_reason(b, ev->reason);
+    b->envelope = 1; /* the session holds the envelope until the reply */
     print_obj(c, b);
     c->in_body = 0;
     reply(c, ev);
@@ -462,7 +521,8 @@ int cmd_smtp_check(int argc, char **argv)
                                             {"CHUNKING", NULL},
                                             {"ENHANCEDSTATUSCODES", NULL},
                                             {"STARTTLS", NULL},
-                                            {"AUTH", "PLAIN LOGIN"}};
+                                            {"AUTH", "PLAIN LOGIN"},
+                                            {"XOPES", NULL}};
     struct check c;
     opes_smtp_config *cfg = NULL;
     const char *path = NULL;
@@ -491,6 +551,12 @@ int cmd_smtp_check(int argc, char **argv)
     if ((rc = load_input(path, &buf, &c.len)) != EX_DONE)
         return rc;
     if (opes_smtp_config_new(&cfg, NULL) != OPES_OK) {
+        free(buf);
+        return EX_SOFTWARE;
+    }
+    /* XOPES (docs/opes-smtp.md 8): a malformed XOPES-BYPASS value is a 501 */
+    if (opes_bypass_register(cfg, NULL) != OPES_OK) {
+        opes_smtp_config_free(cfg);
         free(buf);
         return EX_SOFTWARE;
     }

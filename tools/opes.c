@@ -53,6 +53,17 @@ static const char help_text[] =
     "                           before a reply it had to wait for (RFC 2920)\n"
     "  xtext encode|decode [STRING]\n"
     "                           RFC 3461 xtext of STRING (or stdin), raw bytes out\n"
+    "  trace add --system URI [--privacy URI] [--consent sender|recipient]\n"
+    "            [--consent-by direct|policy] [--processor URI]\n"
+    "            [--service URI [--action ACTION] [--bypass KIND]]... [FILE]\n"
+    "                           prepend this OPES system's trace block to a message\n"
+    "                           (FILE or stdin), the message on stdout\n"
+    "  trace show [FILE]        the OPES trace of a message as JSON (path order)\n"
+    "  reply --code NNN [--status X.Y.Z] --system URI --service URI --text TEXT\n"
+    "        [--bypassable]     the traced SMTP rejection, raw reply lines\n"
+    "  bypass decide --services FILE [--sender ADDR] [--mail-bypass VALUE]\n"
+    "        (--rcpt ADDR [--rcpt-bypass VALUE])... [MESSAGE]\n"
+    "                           the bypass decision table as JSON\n"
     "\n"
     "exit status: 0 done, 1 input found wanting, 2 input not readable as such,\n"
     "3 nothing to do, 64 usage error, 70 internal failure.\n";
@@ -412,6 +423,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(c, "xtext") == 0)
         return cmd_xtext(argc - 1, argv + 1);
+    if (strcmp(c, "trace") == 0)
+        return cmd_trace(argc - 1, argv + 1);
+    if (strcmp(c, "reply") == 0)
+        return cmd_reply(argc - 1, argv + 1);
+    if (strcmp(c, "bypass") == 0)
+        return cmd_bypass(argc - 1, argv + 1);
     usage_error("unknown command", c);
     return EX_USAGE;
 }

@@ -29,5 +29,7 @@
 #include "uri.h"
 #include "date.h"
 #include "received.h"
+#include "trace.h"
+#include "bypass.h"
 
 #endif /* OPES_OPES_H */

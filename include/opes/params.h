@@ -87,6 +87,10 @@ enum opes_by_mode {
  *     SMTPUTF8 state. BODY=BINARYMIME also needs the BINARYMIME extension
  *     offered (RFC 3030 3), else OPES_EPARAM_UNKNOWN (555: a parameter the
  *     server "cannot implement", RFC 5321 4.1.1.11).
+ *  7. the value check an upper layer registered for the keyword
+ *     (opes_smtp_config_set_param_check()), for a parameter with a value: a
+ *     refusal is OPES_EPARAM_TOO_LONG when the check says so, else
+ *     OPES_EPARAM_VALUE (501), at the offset the check gives.
  *
  * @param cfg   registrations, offers, limits, strictness (NULL: nothing registered)
  * @param command  OPES_VERB_MAIL or OPES_VERB_RCPT (anything else: OPES_EINVAL)
@@ -102,7 +106,8 @@ enum opes_by_mode {
  *                   empty value, the keyword of a parameter over the count,
  *                   repeated, unknown or lacking its value, the "=" of a
  *                   value where none is allowed, the offending byte inside
- *                   a built-in value (or its first byte). 0 on success.
+ *                   a built-in value (or its first byte) or where a
+ *                   registered value check says. 0 on success.
  *                   Never more than len. May be NULL.
  * @return OPES_OK; OPES_EBAD_PARAM, OPES_EBAD_UTF8, OPES_ETOO_MANY_PARAMS,
  *         OPES_EPARAM_DUPLICATE, OPES_EPARAM_UNKNOWN, OPES_EPARAM_VALUE,

@@ -262,6 +262,46 @@ OPES_API opes_status opes_smtp_config_add_param(opes_smtp_config *cfg, const cha
                                                 int value_rule);
 
 /**
+ * A value check an upper layer registers for a parameter
+ * (opes_smtp_config_set_param_check()). opes_params_parse() calls it for
+ * every occurrence of the parameter that carries a value, after its own
+ * checks (syntax, count, duplicates, registration, value rule, built-in
+ * value syntax) passed.
+ *
+ * @param cfg     the config the parameters are parsed under (never NULL)
+ * @param verb    OPES_VERB_MAIL or OPES_VERB_RCPT
+ * @param value   the value as sent (still xtext or whatever its RFC says),
+ *                value[0..len), a view into the command; not NUL-terminated
+ * @param[out] err_offset on failure, the offset in value of the offending
+ *                byte (at most len; anything larger is read as len)
+ * @param user    the pointer given at registration
+ * @return OPES_OK to accept; any other status to refuse: the command then
+ *         fails with OPES_EPARAM_TOO_LONG if that is what the check returned,
+ *         otherwise with OPES_EPARAM_VALUE (both answered 501 5.5.4).
+ */
+typedef opes_status (*opes_param_check_fn)(const opes_smtp_config *cfg, int verb, const char *value,
+                                           size_t len, size_t *err_offset, void *user);
+
+/**
+ * Register (fn) or remove (fn NULL) the value check of a MAIL/RCPT
+ * parameter: the generic hook through which an upper layer (the OPES layer's
+ * XOPES-BYPASS, docs/opes-smtp.md 8.1) has a malformed value answered 501
+ * when the command is parsed, without the SMTP layer knowing the value's
+ * grammar. The check applies to every registration of the keyword (every
+ * extension, MAIL and RCPT alike) and replaces an earlier one. The function
+ * pointer and user are stored as given (opes_smtp_config_copy() copies them,
+ * so a session's copy calls the same check): user must outlive every config
+ * that holds it.
+ *
+ * @param param_keyword  NUL-terminated, compared case-insensitively
+ * @return OPES_OK; OPES_ENOTFOUND (no registered parameter has that
+ *         keyword); OPES_EINVAL (cfg or param_keyword NULL).
+ */
+OPES_API opes_status opes_smtp_config_set_param_check(opes_smtp_config *cfg,
+                                                      const char *param_keyword,
+                                                      opes_param_check_fn fn, void *user);
+
+/**
  * Offer (on != 0) or withdraw a registered extension. An offered extension is
  * listed by opes_ehlo_build() with its EHLO parameters, accepts its
  * parameters, and raises the MAIL/RCPT line limit by its increments.
