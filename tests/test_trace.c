@@ -1015,6 +1015,50 @@ static void test_verify_cases(void)
     opes_trace_free(t);
 }
 
+/* ---- verify: an added copy of a recorded field is no damage --------------------------------
+ * docs/opes-smtp.md 4 rule 3: "Fields added anywhere (by a service, or the
+ * processor's own) are no damage; the recorded ones must be there byte for
+ * byte and keep their relative order." A field identical to a recorded one
+ * can be added: the processor's own OPES-System field when the system
+ * handled the message before (3.5: "A system that handles the message twice
+ * ... writes two blocks"), or a service re-adding a copy. The recorded
+ * sequence is still there, in order: verify must pass. */
+static void test_verify_added_copy(void)
+{
+    opes_trace *t = NULL;
+    opes_trace_damage d;
+    static const char h[] = "Received: x\r\nOPES-System: urn:s\r\nReceived: y\r\n\r\n";
+    CHECK_ST(opes_trace_new(&t, NULL), OPES_OK);
+    CHECK_ST(opes_trace_set_system(t, S("urn:s")), OPES_OK);
+    CHECK_ST(opes_trace_begin(t, h, sizeof h - 1), OPES_OK);
+    CHECK_ST(opes_trace_verify(t, h, sizeof h - 1), OPES_OK);
+    /* the system's own block prepended again: identical to the older one */
+    CHECK_ST(opes_trace_verify(t, S("OPES-System: urn:s\r\nReceived: x\r\nOPES-System: urn:s\r\n"
+                                    "Received: y\r\n\r\n")),
+             OPES_OK);
+    CHECK_EQ(opes_trace_damage_count(t), 0);
+    /* a copy of the bottom field added at the top */
+    CHECK_ST(opes_trace_verify(t, S("Received: y\r\nReceived: x\r\nOPES-System: urn:s\r\n"
+                                    "Received: y\r\n\r\n")),
+             OPES_OK);
+    /* but the real thing is still caught: the order x, S, y broken */
+    CHECK_ST(opes_trace_verify(t, S("OPES-System: urn:s\r\nReceived: y\r\nReceived: x\r\n\r\n")),
+             OPES_ETRACE_TAMPERED);
+    CHECK_ST(opes_trace_damage_get(t, 0, &d), OPES_OK);
+    opes_trace_reset(t);
+    /* recorded A, B, A; an A added on top: A A B A holds A B A in order */
+    CHECK_ST(opes_trace_begin(t, S("Received: a\r\nReceived: b\r\nReceived: a\r\n\r\n")), OPES_OK);
+    CHECK_ST(opes_trace_verify(t, S("Received: a\r\nReceived: a\r\nReceived: b\r\nReceived: "
+                                    "a\r\n\r\n")),
+             OPES_OK);
+    /* one of the two A deleted: caught, one damage */
+    CHECK_ST(opes_trace_verify(t, S("Received: a\r\nReceived: b\r\n\r\n")), OPES_ETRACE_TAMPERED);
+    CHECK_EQ(opes_trace_damage_count(t), 1);
+    CHECK_ST(opes_trace_damage_get(t, 0, &d), OPES_OK);
+    CHECK_EQ(d.kind, OPES_TRACE_DAMAGE_DELETED);
+    opes_trace_free(t);
+}
+
 /* ---- the reader: errors without stopping, OPES-Bypass ------------------------------------------
  */
 
@@ -1210,6 +1254,7 @@ int main(void)
     test_reply();
     test_flow();
     test_verify_cases();
+    test_verify_added_copy();
     test_reader_errors();
     test_failing_alloc();
     return TEST_END();

@@ -360,8 +360,12 @@ typedef struct opes_trace_damage {
  * byte-identical, in the same relative order. Fields added anywhere (above,
  * between, below) are fine. The damage list is replaced by this call's.
  *
- * Matching: each recorded field is paired with an identical field of the
- * header (the n-th identical copy for the n-th recorded one); the largest
+ * Matching: intact when the recorded fields appear in header byte for byte
+ * in their order, whatever lies between them (a copy of a recorded field
+ * added anywhere, such as the system's own OPES-System field identical to
+ * an older one, is an addition too). Otherwise, to name the damage, each
+ * recorded field is paired with an identical field of the header (the
+ * n-th identical copy for the n-th recorded one); the largest
  * set of pairs in recorded order stays, the other pairs are MOVED. An
  * unpaired recorded field is ALTERED when an unpaired field of the same name
  * stands between its kept neighbours (first come, first paired), else
