@@ -7,6 +7,7 @@
 
 #include "opes_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #define S(lit) lit, (sizeof(lit) - 1)
@@ -858,7 +859,7 @@ static void test_flow(void)
              OPES_TRACE_ACTION_NONE},
         };
         size_t i = 0;
-        char mem[512];
+        static _Alignas(max_align_t) char mem[8192];
         const char *g = guarded_copy(tmp, n2 + l2);
         CHECK(opes_trace_reader_sizeof() <= sizeof mem);
         CHECK_ST(opes_trace_reader_init_in(mem, sizeof mem, &r), OPES_OK);
@@ -1142,6 +1143,28 @@ static void test_reader_errors(void)
     CHECK_ST(opes_trace_reader_start(r, S("OPES-System: urn:a\n\n"), OPES_HEADER_LF), OPES_OK);
     CHECK_ST(opes_trace_reader_next(r, &ev), OPES_OK);
     CHECK_STR(ev.entry.id, "urn:a");
+    /* 3.6 under several System fields: each Via field is checked against
+     * the nearest one above, not an older one, and against every entry of
+     * it, spellings compared as in section 2 */
+    {
+        static const char h2[] = "OPES-System: urn:new, HTTP://Q.example:80\r\n"
+                                 "OPES-Via: http://q.example/, urn:s1\r\n" /* 2nd entry, norm. */
+                                 "OPES-Via: urn:new\r\n"
+                                 "OPES-Via: urn:old\r\n" /* the older system */
+                                 "OPES-System: urn:old\r\n"
+                                 "OPES-Via: urn:old\r\n"
+                                 "OPES-Via: urn:new\r\n\r\n"; /* the newer system */
+        size_t errs = 0, fld[4] = {0};
+        const char *g = guarded_copy(h2, sizeof h2 - 1);
+        CHECK_ST(opes_trace_reader_start(r, g, sizeof h2 - 1, 0), OPES_OK);
+        while (opes_trace_reader_next(r, &ev) == OPES_OK)
+            if (ev.type == OPES_TRACE_EV_ERROR && errs < 4)
+                fld[errs++] = ev.field;
+        CHECK_EQ(errs, 2);
+        CHECK_EQ(fld[0], 3);
+        CHECK_EQ(fld[1], 6);
+        guarded_free(g);
+    }
     /* 1000 OPES fields are read; the 1001st ends the walk */
     {
         size_t cap = 1001 * 20 + 4, n = 0, sys = 0, errs = 0;
