@@ -539,7 +539,7 @@ static void test_limits(void)
                  OPES_EURI_TOO_LONG);
         id[40] = 'x';
     }
-    /* a long Via field (200 entries, far past the folder's 2048-octet
+    /* a long Via field (200 entries, far past the folder's 2074-octet
      * buffer): the same bytes as opes_header_field_build() of the value */
     {
         static char val[16384], f1[20000], f2[20000];
@@ -577,6 +577,37 @@ static void test_limits(void)
         pp.value.len = sizeof val; /* past the folder's buffer */
         CHECK_ST(opes_trace_field_build(out, sizeof out, &n, OPES_TRACE_FIELD_VIA, &one, 1, 0),
                  OPES_EHEADER_LINE_TOO_LONG);
+    }
+    /* the folder must look far enough ahead: a fit at column <= 78, a next
+     * line of up to 998 octets to the first fold point past 78, and that
+     * fold point confirmed only by the non-WSP after its run, which starts
+     * a line of up to 998 octets: 78 + 998 + 998 octets. A quoted value
+     * "a..a b..b <996 SP>c" folds into lines of 998 octets at most, and
+     * opes_header_field_build() of the value writes it. */
+    {
+        static char val[2100], v[4096], f1[8192], f2[8192];
+        size_t k = 0, vn = 0, n1 = 0, n2 = 0;
+        opes_trace_pair pp;
+        opes_trace_item one;
+        memset(val, 'a', 45);
+        k = 45;
+        val[k++] = ' ';
+        memset(val + k, 'b', 997);
+        k += 997;
+        memset(val + k, ' ', 996);
+        k += 996;
+        val[k++] = 'c';
+        pp.name = mk("p");
+        pp.value.ptr = val;
+        pp.value.len = k;
+        one.id = mk("urn:x");
+        one.params = &pp;
+        one.nparams = 1;
+        CHECK_ST(opes_trace_value_build(v, sizeof v, &vn, &one, 1), OPES_OK);
+        CHECK_ST(opes_header_field_build(f2, sizeof f2, &n2, S("OPES-Via"), v, vn, 0), OPES_OK);
+        CHECK_ST(opes_trace_field_build(f1, sizeof f1, &n1, OPES_TRACE_FIELD_VIA, &one, 1, 0),
+                 OPES_OK);
+        CHECK_MEM(f1, n1, f2, n2);
     }
 }
 
