@@ -677,6 +677,23 @@ static void test_reply(void)
             opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), id, 494, NULL, 0, 0),
             OPES_EREPLY_TOO_LONG);
     }
+    /* the text is one line, never wrapped (docs/opes-smtp.md 6): 500 octets
+     * fill "550-5.7.1 " + 500 + CRLF = 512; 501 with spaces in it are
+     * refused rather than wrapped */
+    {
+        static char txt[501];
+        memset(txt, 'w', sizeof txt);
+        for (size_t k = 9; k < sizeof txt; k += 10)
+            txt[k] = ' ';
+        txt[499] = 'w';
+        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", txt, 500, S("urn:s"),
+                                        NULL, 0, 0),
+                 OPES_OK);
+        CHECK_EQ((const char *)memchr(out, '\n', n) - out, 511);
+        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", txt, 501, S("urn:s"),
+                                        NULL, 0, 0),
+                 OPES_EREPLY_TOO_LONG);
+    }
     /* lines: text + system + 125 services + last = 128; one more is refused */
     {
         static opes_str many[126];

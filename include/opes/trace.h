@@ -119,7 +119,6 @@ typedef struct opes_trace_param {
  *         OPES_EURI_TOO_LONG (the identifier, err_offset inside it);
  *         OPES_ETOO_MANY_ITEMS (a 257th entry, at its first byte);
  *         OPES_ETOO_MANY_PARAMS (a 65th parameter in an entry, at its name);
- *         OPES_ETOO_MANY_PARAMS (a 65th parameter, at its name);
  *         OPES_EINVAL (val NULL with len > 0, cur or entry NULL, cur->pos >
  *         len).
  */
@@ -537,8 +536,8 @@ enum opes_trace_reply_flag {
  *
  * Ids are written as in a trace value (bare or "<>") and never split: an
  * id whose line would pass 512 octets with CRLF (RFC 5321 4.5.3.1.5) is
- * refused. The text is wrapped at spaces by opes_reply_build() when long.
- * At most 128 lines in all (the default OPES_LIMIT_REPLY_LINES of a
+ * refused. The text is not wrapped either (docs/opes-smtp.md 6: one line):
+ * a text whose line would pass 512 octets is refused. At most 128 lines in all (the default OPES_LIMIT_REPLY_LINES of a
  * client). Goes through opes_reply_build(). Builder convention.
  * @param code      4xx or 5xx (a traced rejection)
  * @param enhanced  NUL-terminated RFC 3463 code of code's class, or NULL/""
@@ -548,7 +547,8 @@ enum opes_trace_reply_flag {
  *                  may be NULL iff nservices is 0
  * @return OPES_OK; OPES_ENOSPC; OPES_EINJECT; OPES_EBAD_CHAR (text);
  *         OPES_EBAD_ENHANCED_CODE; the URI errors of an id;
- *         OPES_EREPLY_TOO_LONG (an id's line over 512 octets);
+ *         OPES_EREPLY_TOO_LONG (an id's or the text's line over 512
+ *         octets with CRLF);
  *         OPES_ETOO_MANY_LINES; OPES_EINVAL (code not 4xx/5xx, empty text,
  *         NULL with a length, unknown flags).
  */
