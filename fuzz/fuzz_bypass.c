@@ -16,8 +16,10 @@
  *     duplicates ("*" alone if any).
  *  2  decision: the input, split at "\n", gives request items for the
  *     header, MAIL and two RCPTs; invariants of opes_bypass_decide():
- *     a non-bypassable service is never bypassed, a connect service
- *     never bypassed, recipients of one group have the same trace words.
+ *     a non-bypassable service is never bypassed (nor refused too-late),
+ *     a connect service never bypassed, a request bypasses only services
+ *     its source reaches (7 item 4), the allow-list only rcpt/message ones,
+ *     recipients of one group have the same trace words.
  *  3  relay: the input, split at "\n", gives the MAIL and two RCPT values;
  *     invariants of opes_bypass_relay(): actions as documented; a field
  *     written parses as a header field and as an OPES-Bypass body.
@@ -332,6 +334,20 @@ static void mode_decide(const char *p, size_t n, unsigned seed)
             if (x->decision == OPES_BYPASS_BYPASS &&
                 (!svc[s].bypassable || svc[s].phase == OPES_BYPASS_PHASE_CONNECT))
                 __builtin_trap();
+            /* 7 item 4: a request bypasses only services it reaches in time;
+             * item 7: the allow-list only rcpt and message services */
+            if (x->decision == OPES_BYPASS_BYPASS &&
+                (x->reason == OPES_BYPASS_R_ALLOW_LIST
+                     ? svc[s].phase < OPES_BYPASS_PHASE_RCPT
+                     : (x->source == OPES_BYPASS_SRC_HEADER &&
+                        svc[s].phase != OPES_BYPASS_PHASE_MESSAGE) ||
+                           (x->source == OPES_BYPASS_SRC_RCPT &&
+                            svc[s].phase < OPES_BYPASS_PHASE_RCPT) ||
+                           x->source == OPES_BYPASS_SRC_NONE))
+                __builtin_trap();
+            if (x->decision == OPES_BYPASS_REFUSED && x->reason == OPES_BYPASS_R_TOO_LATE &&
+                !svc[s].bypassable)
+                __builtin_trap(); /* item 5 wins over item 4 */
             if (!opes_bypass_reason_name(x->reason) || !opes_bypass_source_name(x->source))
                 __builtin_trap();
             if ((x->source == OPES_BYPASS_SRC_NONE) != (x->match == OPES_BYPASS_M_NONE))

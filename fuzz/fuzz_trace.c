@@ -9,9 +9,10 @@
  * Invariants: offsets and views stay inside the input; the cursor only moves
  * forward and the iterator ends; entries re-built with
  * opes_trace_value_build() and parsed again give the same ids and
- * parameters; a header verifies against itself right after begin(); the
- * emitted block read back by the reader starts with this system's entries
- * and gives no error of its own.
+ * parameters; a header verifies against itself right after begin(), and
+ * with the emitted block prepended; without its first recorded field it
+ * does not verify; the emitted block read back by the reader starts with
+ * this system's entries and gives no error of its own.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +180,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 opes_trace_reader *r = NULL;
                 opes_trace_event ev;
                 memmove(built + bl, v, len);
+                /* 4 rule 3: the processor's own block is an addition, no
+                 * damage, even when it repeats an older field */
+                if (opes_trace_verify(t, built, bl + len) != OPES_OK)
+                    __builtin_trap();
                 if (opes_trace_reader_new(&r, NULL) == OPES_OK) {
                     opes_trace_reader_start(r, built, bl + len, hflags);
                     if (opes_trace_reader_next(r, &ev) != OPES_OK ||
@@ -190,6 +195,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         __builtin_trap();
                     opes_trace_reader_free(r);
                 }
+            }
+        }
+        /* a recorded field deleted is always caught: one copy fewer of its
+         * bytes cannot hold the recorded sequence */
+        if (st == OPES_OK && opes_trace_recorded_count(t) > 0 && len <= sizeof built) {
+            opes_str name, whole;
+            opes_header_field f;
+            size_t pos = 0, used = 0;
+            if (opes_trace_recorded_get(t, 0, &name, &whole) != OPES_OK)
+                __builtin_trap();
+            while (opes_header_field_parse(v + pos, len - pos, hflags, 1, &f, &used) == OPES_OK &&
+                   f.kind == OPES_HEADER_KIND_FIELD) {
+                if (f.whole.len == whole.len && memcmp(f.whole.ptr, whole.ptr, whole.len) == 0) {
+                    size_t off = (size_t)(f.whole.ptr - v);
+                    memcpy(built, v, off);
+                    memcpy(built + off, v + off + whole.len, len - off - whole.len);
+                    if (opes_trace_verify(t, built, len - whole.len) == OPES_OK)
+                        __builtin_trap();
+                    break;
+                }
+                pos += used;
             }
         }
         opes_trace_free(t);

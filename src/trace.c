@@ -528,8 +528,13 @@ opes_status opes_trace_value_build(char *dst, size_t cap, size_t *len, const ope
  * right after a comma, else the last one; if none fits, the first one past.
  * The decision for a line needs the bytes from its start up to the first
  * confirmed fold point past column 78 (or the end of the value): the buffer
- * keeps them. If they do not fit in it, the line (or the next, which starts
- * within 78 columns) would pass 998 octets anyway: error. */
+ * keeps them. When the folding succeeds, that fold point F is at most
+ * 78 + 998 octets from the line start (the last fold point before it fits
+ * within 78 columns and the line from there to F holds at most 998), and it
+ * is confirmed by the first non-WSP after its run, at most 997 octets
+ * further (the run starts a line of at most 998): 78 + 2 * 998 octets
+ * (OPES__TRACE_FOLD_BUF). If they do not fit, a line would pass 998
+ * octets anyway: error. */
 
 #define FOLD_COLUMNS 78
 #define FOLD_LINE_MAX 998

@@ -10,13 +10,14 @@
 /* The streaming folder: opes_header_field_build()'s folding over a value
  * given piece by piece (src/trace.c). buf holds the bytes of the current
  * line not written yet; see the comment above its code for its size. */
+#define OPES__TRACE_FOLD_BUF (78 + 2 * 998)
 typedef struct opes__trace_fold {
     opes__wr *w;
     const char *eol;
     size_t n;        /* bytes in buf */
     size_t prefix;   /* octets before buf[0] on the current line */
     opes_status err; /* OPES_OK or OPES_EHEADER_LINE_TOO_LONG */
-    char buf[2048];
+    char buf[OPES__TRACE_FOLD_BUF];
 } opes__trace_fold;
 
 void opes__trace_fold_init(opes__trace_fold *f, opes__wr *w, const char *name, size_t name_len,

@@ -21,7 +21,7 @@ typedef struct trace_rec {
     size_t off, len; /* the whole field in t->arena */
     size_t name_len; /* the name starts the field */
     uint64_t hash;
-    size_t dup;       /* identical records before this one */
+    size_t same;      /* verify: the nearest earlier identical record, or NONE */
     size_t match;     /* verify: index in t->cur, or NONE */
     size_t prev;      /* verify: the previous record of its increasing run */
     size_t next_keep; /* verify: t->cur index of the next kept record, or ncur */
@@ -252,7 +252,7 @@ static opes_status next_field(const char *h, size_t len, unsigned flags, size_t 
 /* see opes/trace.h */
 opes_status opes_trace_begin(opes_trace *t, const char *header, size_t len)
 {
-    size_t pos = 0, count = 0, bytes = 0, i, j;
+    size_t pos = 0, count = 0, bytes = 0;
     opes_header_field f;
     opes_status st;
 
@@ -311,16 +311,6 @@ opes_status opes_trace_begin(opes_trace *t, const char *header, size_t len)
         r->hash = fnv1a(f.whole.ptr, f.whole.len);
         memcpy(t->arena + t->arena_len, f.whole.ptr, f.whole.len);
         t->arena_len += f.whole.len;
-    }
-    for (i = 0; i < t->nrecs; i++) {
-        trace_rec *r = &t->recs[i];
-        r->dup = 0;
-        for (j = 0; j < i; j++) {
-            const trace_rec *q = &t->recs[j];
-            if (q->hash == r->hash && q->len == r->len &&
-                memcmp(t->arena + q->off, t->arena + r->off, r->len) == 0)
-                r->dup++;
-        }
     }
     t->state = ST_BEGUN;
     t->need_verify = t->tampered = 0;
@@ -381,6 +371,13 @@ static int same_name(const char *a, size_t an, const char *b, size_t bn)
     return opes__ieq2(a, an, b, bn);
 }
 
+/* Is the current field c byte for byte the recorded r? */
+static int rec_is(const opes_trace *t, const trace_rec *r, const char *header, const trace_cur *c)
+{
+    return c->hash == r->hash && c->len == r->len &&
+           memcmp(header + c->off, t->arena + r->off, r->len) == 0;
+}
+
 /* see opes/trace.h */
 opes_status opes_trace_verify(opes_trace *t, const char *header, size_t len)
 {
@@ -410,21 +407,44 @@ opes_status opes_trace_verify(opes_trace *t, const char *header, size_t len)
     if (st != OPES_ENOTFOUND)
         return st;
 
-    /* 1. pair each record with the (dup+1)-th identical current field */
+    /* 0. intact when the recorded fields are still there in their order,
+     * whatever was added around them (4 rule 3): the greedy leftmost
+     * embedding finds one whenever one exists. One pass: each current field
+     * is compared with one record at most. */
+    for (i = j = 0; i < t->nrecs && j < ncur; j++)
+        if (rec_is(t, &t->recs[i], header, &t->cur[j]))
+            i++;
+    if (i == t->nrecs) {
+        t->tampered = 0;
+        t->need_verify = 0;
+        return OPES_OK;
+    }
+
+    /* 1. pair the n-th of identical records with the n-th identical current
+     * field: each record with the first identical field after its nearest
+     * identical predecessor's (one content comparison per record when
+     * fields repeat, not one per earlier copy) */
     for (i = 0; i < t->nrecs; i++) {
         trace_rec *r = &t->recs[i];
-        size_t seen = 0;
+        size_t start = 0;
         r->match = NONE;
         r->keep = 0;
-        for (j = 0; j < ncur; j++) {
-            const trace_cur *c = &t->cur[j];
-            if (c->hash == r->hash && c->len == r->len &&
-                memcmp(header + c->off, t->arena + r->off, r->len) == 0) {
-                if (seen++ == r->dup) {
-                    r->match = j;
-                    t->cur[j].used = 1;
-                    break;
-                }
+        r->same = NONE;
+        for (j = i; j-- > 0;) {
+            const trace_rec *q = &t->recs[j];
+            if (q->hash == r->hash && q->len == r->len &&
+                memcmp(t->arena + q->off, t->arena + r->off, r->len) == 0) {
+                r->same = j;
+                break;
+            }
+        }
+        if (r->same != NONE)
+            start = t->recs[r->same].match == NONE ? ncur : t->recs[r->same].match + 1;
+        for (j = start; j < ncur; j++) {
+            if (rec_is(t, r, header, &t->cur[j])) {
+                r->match = j;
+                t->cur[j].used = 1;
+                break;
             }
         }
     }

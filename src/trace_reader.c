@@ -30,6 +30,14 @@ struct opes_trace_reader {
     /* the nearest OPES-System field above */
     const char *sys_raw;
     size_t sys_raw_len, nsys;
+    /* its entries' normal forms, hashed once for the 3.6 check of every
+     * OPES-Via field under it (re-normalising the whole System field per
+     * Via field was quadratic: 1000 Via fields under one 65 KB System
+     * field) */
+    int sys_cached;
+    size_t sys_n;
+    uint64_t sys_hash[OPES_TRACE_MAX_ENTRIES];
+    opes_str sys_id[OPES_TRACE_MAX_ENTRIES];
     /* an event held back behind an ERROR */
     int has_pending;
     opes_trace_event pending;
@@ -140,15 +148,47 @@ static opes_status ev_error(opes_trace_reader *r, opes_trace_event *ev, opes_sta
     return OPES_OK;
 }
 
-/* Does id name an entry of the nearest OPES-System field (section 2)? */
-static int system_has(const opes_trace_reader *r, opes_str id)
+/* FNV-1a of a URI's normal form (OPES_URI_ABSOLUTE); 0 when it has none,
+ * which opes_uri_equal() then equals to nothing. */
+static int normal_hash(const char *u, size_t n, uint64_t *h)
 {
-    opes_trace_cursor c = {0, 0};
-    opes_trace_entry e;
-    size_t err;
-    while (opes_trace_entry_next(r->sys_raw, r->sys_raw_len, &c, &e, &err) == OPES_OK) {
+    char buf[OPES_MAX_URI];
+    size_t len = 0;
+    if (opes_uri_normalize(buf, sizeof buf, &len, u, n, OPES_URI_ABSOLUTE) != OPES_OK)
+        return 0;
+    *h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++) {
+        *h ^= (unsigned char)buf[i];
+        *h *= 0x100000001b3u;
+    }
+    return 1;
+}
+
+/* Does id name an entry of the nearest OPES-System field (section 2)?
+ * The entries are normalised once per System field; a hash hit is
+ * confirmed with opes_uri_equal(). */
+static int system_has(opes_trace_reader *r, opes_str id)
+{
+    uint64_t h;
+    if (!r->sys_cached) {
+        opes_trace_cursor c = {0, 0};
+        opes_trace_entry e;
+        size_t err;
+        r->sys_n = 0;
+        while (r->sys_n < OPES_TRACE_MAX_ENTRIES &&
+               opes_trace_entry_next(r->sys_raw, r->sys_raw_len, &c, &e, &err) == OPES_OK) {
+            if (normal_hash(e.id.ptr, e.id.len, &r->sys_hash[r->sys_n]))
+                r->sys_id[r->sys_n++] = e.id;
+        }
+        r->sys_cached = 1;
+    }
+    if (!normal_hash(id.ptr, id.len, &h))
+        return 0;
+    for (size_t i = 0; i < r->sys_n; i++) {
         int eq = 0;
-        if (opes_uri_equal(e.id.ptr, e.id.len, id.ptr, id.len, OPES_URI_ABSOLUTE, &eq) == OPES_OK &&
+        if (r->sys_hash[i] == h &&
+            opes_uri_equal(r->sys_id[i].ptr, r->sys_id[i].len, id.ptr, id.len, OPES_URI_ABSOLUTE,
+                           &eq) == OPES_OK &&
             eq)
             return 1;
     }
@@ -351,6 +391,7 @@ opes_status opes_trace_reader_next(opes_trace_reader *r, opes_trace_event *ev)
         if (r->kind == K_SYSTEM) {
             r->sys_raw = r->raw;
             r->sys_raw_len = r->raw_len;
+            r->sys_cached = 0;
             r->nsys++;
         }
         r->pos += used;

@@ -7,6 +7,7 @@
 
 #include "opes_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #define S(lit) lit, (sizeof(lit) - 1)
@@ -538,7 +539,7 @@ static void test_limits(void)
                  OPES_EURI_TOO_LONG);
         id[40] = 'x';
     }
-    /* a long Via field (200 entries, far past the folder's 2048-octet
+    /* a long Via field (200 entries, far past the folder's 2074-octet
      * buffer): the same bytes as opes_header_field_build() of the value */
     {
         static char val[16384], f1[20000], f2[20000];
@@ -576,6 +577,37 @@ static void test_limits(void)
         pp.value.len = sizeof val; /* past the folder's buffer */
         CHECK_ST(opes_trace_field_build(out, sizeof out, &n, OPES_TRACE_FIELD_VIA, &one, 1, 0),
                  OPES_EHEADER_LINE_TOO_LONG);
+    }
+    /* the folder must look far enough ahead: a fit at column <= 78, a next
+     * line of up to 998 octets to the first fold point past 78, and that
+     * fold point confirmed only by the non-WSP after its run, which starts
+     * a line of up to 998 octets: 78 + 998 + 998 octets. A quoted value
+     * "a..a b..b <996 SP>c" folds into lines of 998 octets at most, and
+     * opes_header_field_build() of the value writes it. */
+    {
+        static char val[2100], v[4096], f1[8192], f2[8192];
+        size_t k = 0, vn = 0, n1 = 0, n2 = 0;
+        opes_trace_pair pp;
+        opes_trace_item one;
+        memset(val, 'a', 45);
+        k = 45;
+        val[k++] = ' ';
+        memset(val + k, 'b', 997);
+        k += 997;
+        memset(val + k, ' ', 996);
+        k += 996;
+        val[k++] = 'c';
+        pp.name = mk("p");
+        pp.value.ptr = val;
+        pp.value.len = k;
+        one.id = mk("urn:x");
+        one.params = &pp;
+        one.nparams = 1;
+        CHECK_ST(opes_trace_value_build(v, sizeof v, &vn, &one, 1), OPES_OK);
+        CHECK_ST(opes_header_field_build(f2, sizeof f2, &n2, S("OPES-Via"), v, vn, 0), OPES_OK);
+        CHECK_ST(opes_trace_field_build(f1, sizeof f1, &n1, OPES_TRACE_FIELD_VIA, &one, 1, 0),
+                 OPES_OK);
+        CHECK_MEM(f1, n1, f2, n2);
     }
 }
 
@@ -644,6 +676,23 @@ static void test_reply(void)
         CHECK_ST(
             opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", S("x"), id, 494, NULL, 0, 0),
             OPES_EREPLY_TOO_LONG);
+    }
+    /* the text is one line, never wrapped (docs/opes-smtp.md 6): 500 octets
+     * fill "550-5.7.1 " + 500 + CRLF = 512; 501 with spaces in it are
+     * refused rather than wrapped */
+    {
+        static char txt[501];
+        memset(txt, 'w', sizeof txt);
+        for (size_t k = 9; k < sizeof txt; k += 10)
+            txt[k] = ' ';
+        txt[499] = 'w';
+        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", txt, 500, S("urn:s"),
+                                        NULL, 0, 0),
+                 OPES_OK);
+        CHECK_EQ((const char *)memchr(out, '\n', n) - out, 511);
+        CHECK_ST(opes_trace_reply_build(out, sizeof out, &n, 550, "5.7.1", txt, 501, S("urn:s"),
+                                        NULL, 0, 0),
+                 OPES_EREPLY_TOO_LONG);
     }
     /* lines: text + system + 125 services + last = 128; one more is refused */
     {
@@ -858,7 +907,7 @@ static void test_flow(void)
              OPES_TRACE_ACTION_NONE},
         };
         size_t i = 0;
-        char mem[512];
+        static _Alignas(max_align_t) char mem[8192];
         const char *g = guarded_copy(tmp, n2 + l2);
         CHECK(opes_trace_reader_sizeof() <= sizeof mem);
         CHECK_ST(opes_trace_reader_init_in(mem, sizeof mem, &r), OPES_OK);
@@ -1015,6 +1064,50 @@ static void test_verify_cases(void)
     opes_trace_free(t);
 }
 
+/* ---- verify: an added copy of a recorded field is no damage --------------------------------
+ * docs/opes-smtp.md 4 rule 3: "Fields added anywhere (by a service, or the
+ * processor's own) are no damage; the recorded ones must be there byte for
+ * byte and keep their relative order." A field identical to a recorded one
+ * can be added: the processor's own OPES-System field when the system
+ * handled the message before (3.5: "A system that handles the message twice
+ * ... writes two blocks"), or a service re-adding a copy. The recorded
+ * sequence is still there, in order: verify must pass. */
+static void test_verify_added_copy(void)
+{
+    opes_trace *t = NULL;
+    opes_trace_damage d;
+    static const char h[] = "Received: x\r\nOPES-System: urn:s\r\nReceived: y\r\n\r\n";
+    CHECK_ST(opes_trace_new(&t, NULL), OPES_OK);
+    CHECK_ST(opes_trace_set_system(t, S("urn:s")), OPES_OK);
+    CHECK_ST(opes_trace_begin(t, h, sizeof h - 1), OPES_OK);
+    CHECK_ST(opes_trace_verify(t, h, sizeof h - 1), OPES_OK);
+    /* the system's own block prepended again: identical to the older one */
+    CHECK_ST(opes_trace_verify(t, S("OPES-System: urn:s\r\nReceived: x\r\nOPES-System: urn:s\r\n"
+                                    "Received: y\r\n\r\n")),
+             OPES_OK);
+    CHECK_EQ(opes_trace_damage_count(t), 0);
+    /* a copy of the bottom field added at the top */
+    CHECK_ST(opes_trace_verify(t, S("Received: y\r\nReceived: x\r\nOPES-System: urn:s\r\n"
+                                    "Received: y\r\n\r\n")),
+             OPES_OK);
+    /* but the real thing is still caught: the order x, S, y broken */
+    CHECK_ST(opes_trace_verify(t, S("OPES-System: urn:s\r\nReceived: y\r\nReceived: x\r\n\r\n")),
+             OPES_ETRACE_TAMPERED);
+    CHECK_ST(opes_trace_damage_get(t, 0, &d), OPES_OK);
+    opes_trace_reset(t);
+    /* recorded A, B, A; an A added on top: A A B A holds A B A in order */
+    CHECK_ST(opes_trace_begin(t, S("Received: a\r\nReceived: b\r\nReceived: a\r\n\r\n")), OPES_OK);
+    CHECK_ST(opes_trace_verify(t, S("Received: a\r\nReceived: a\r\nReceived: b\r\nReceived: "
+                                    "a\r\n\r\n")),
+             OPES_OK);
+    /* one of the two A deleted: caught, one damage */
+    CHECK_ST(opes_trace_verify(t, S("Received: a\r\nReceived: b\r\n\r\n")), OPES_ETRACE_TAMPERED);
+    CHECK_EQ(opes_trace_damage_count(t), 1);
+    CHECK_ST(opes_trace_damage_get(t, 0, &d), OPES_OK);
+    CHECK_EQ(d.kind, OPES_TRACE_DAMAGE_DELETED);
+    opes_trace_free(t);
+}
+
 /* ---- the reader: errors without stopping, OPES-Bypass ------------------------------------------
  */
 
@@ -1098,6 +1191,28 @@ static void test_reader_errors(void)
     CHECK_ST(opes_trace_reader_start(r, S("OPES-System: urn:a\n\n"), OPES_HEADER_LF), OPES_OK);
     CHECK_ST(opes_trace_reader_next(r, &ev), OPES_OK);
     CHECK_STR(ev.entry.id, "urn:a");
+    /* 3.6 under several System fields: each Via field is checked against
+     * the nearest one above, not an older one, and against every entry of
+     * it, spellings compared as in section 2 */
+    {
+        static const char h2[] = "OPES-System: urn:new, HTTP://Q.example:80\r\n"
+                                 "OPES-Via: http://q.example/, urn:s1\r\n" /* 2nd entry, norm. */
+                                 "OPES-Via: urn:new\r\n"
+                                 "OPES-Via: urn:old\r\n" /* the older system */
+                                 "OPES-System: urn:old\r\n"
+                                 "OPES-Via: urn:old\r\n"
+                                 "OPES-Via: urn:new\r\n\r\n"; /* the newer system */
+        size_t errs = 0, fld[4] = {0};
+        const char *g = guarded_copy(h2, sizeof h2 - 1);
+        CHECK_ST(opes_trace_reader_start(r, g, sizeof h2 - 1, 0), OPES_OK);
+        while (opes_trace_reader_next(r, &ev) == OPES_OK)
+            if (ev.type == OPES_TRACE_EV_ERROR && errs < 4)
+                fld[errs++] = ev.field;
+        CHECK_EQ(errs, 2);
+        CHECK_EQ(fld[0], 3);
+        CHECK_EQ(fld[1], 6);
+        guarded_free(g);
+    }
     /* 1000 OPES fields are read; the 1001st ends the walk */
     {
         size_t cap = 1001 * 20 + 4, n = 0, sys = 0, errs = 0;
@@ -1210,6 +1325,7 @@ int main(void)
     test_reply();
     test_flow();
     test_verify_cases();
+    test_verify_added_copy();
     test_reader_errors();
     test_failing_alloc();
     return TEST_END();

@@ -357,7 +357,8 @@ static int trace_show(int argc, char **argv)
     struct item *path_order = malloc((n ? n : 1) * sizeof *path_order);
     if (!path_order)
         goto out;
-    memcpy(path_order, items, n * sizeof *items);
+    if (n) /* items is NULL for a message without trace: no memcpy from NULL */
+        memcpy(path_order, items, n * sizeof *items);
     qsort(path_order, n, sizeof *path_order, item_cmp);
 
     json j;

@@ -119,7 +119,6 @@ typedef struct opes_trace_param {
  *         OPES_EURI_TOO_LONG (the identifier, err_offset inside it);
  *         OPES_ETOO_MANY_ITEMS (a 257th entry, at its first byte);
  *         OPES_ETOO_MANY_PARAMS (a 65th parameter in an entry, at its name);
- *         OPES_ETOO_MANY_PARAMS (a 65th parameter, at its name);
  *         OPES_EINVAL (val NULL with len > 0, cur or entry NULL, cur->pos >
  *         len).
  */
@@ -360,8 +359,12 @@ typedef struct opes_trace_damage {
  * byte-identical, in the same relative order. Fields added anywhere (above,
  * between, below) are fine. The damage list is replaced by this call's.
  *
- * Matching: each recorded field is paired with an identical field of the
- * header (the n-th identical copy for the n-th recorded one); the largest
+ * Matching: intact when the recorded fields appear in header byte for byte
+ * in their order, whatever lies between them (a copy of a recorded field
+ * added anywhere, such as the system's own OPES-System field identical to
+ * an older one, is an addition too). Otherwise, to name the damage, each
+ * recorded field is paired with an identical field of the header (the
+ * n-th identical copy for the n-th recorded one); the largest
  * set of pairs in recorded order stays, the other pairs are MOVED. An
  * unpaired recorded field is ALTERED when an unpaired field of the same name
  * stands between its kept neighbours (first come, first paired), else
@@ -533,8 +536,8 @@ enum opes_trace_reply_flag {
  *
  * Ids are written as in a trace value (bare or "<>") and never split: an
  * id whose line would pass 512 octets with CRLF (RFC 5321 4.5.3.1.5) is
- * refused. The text is wrapped at spaces by opes_reply_build() when long.
- * At most 128 lines in all (the default OPES_LIMIT_REPLY_LINES of a
+ * refused. The text is not wrapped either (docs/opes-smtp.md 6: one line):
+ * a text whose line would pass 512 octets is refused. At most 128 lines in all (the default OPES_LIMIT_REPLY_LINES of a
  * client). Goes through opes_reply_build(). Builder convention.
  * @param code      4xx or 5xx (a traced rejection)
  * @param enhanced  NUL-terminated RFC 3463 code of code's class, or NULL/""
@@ -544,7 +547,8 @@ enum opes_trace_reply_flag {
  *                  may be NULL iff nservices is 0
  * @return OPES_OK; OPES_ENOSPC; OPES_EINJECT; OPES_EBAD_CHAR (text);
  *         OPES_EBAD_ENHANCED_CODE; the URI errors of an id;
- *         OPES_EREPLY_TOO_LONG (an id's line over 512 octets);
+ *         OPES_EREPLY_TOO_LONG (an id's or the text's line over 512
+ *         octets with CRLF);
  *         OPES_ETOO_MANY_LINES; OPES_EINVAL (code not 4xx/5xx, empty text,
  *         NULL with a length, unknown flags).
  */
