@@ -82,8 +82,10 @@ static int decode_value(const char *opt, const char *v, struct list *l)
     return 0;
 }
 
-static int phase_of(const char *s)
+static int phase_of(const char *s, size_t len)
 {
+    if (strlen(s) != len) /* a decoded \u0000 inside: no phase name */
+        return -1;
     static const char *const names[] = {"connect", "mail", "rcpt", "message"};
     static const int values[] = {OPES_BYPASS_PHASE_CONNECT, OPES_BYPASS_PHASE_MAIL,
                                  OPES_BYPASS_PHASE_RCPT, OPES_BYPASS_PHASE_MESSAGE};
@@ -134,7 +136,7 @@ static int load_services(const char *path, jv **root, opes_bypass_service **out,
         else if (proc && proc->type != JV_NULL)
             goto bad;
         (*out)[i].phase = OPES_BYPASS_PHASE_MESSAGE;
-        if (ph && (ph->type != JV_STRING || ((*out)[i].phase = phase_of(ph->str)) < 0))
+        if (ph && (ph->type != JV_STRING || ((*out)[i].phase = phase_of(ph->str, ph->len)) < 0))
             goto bad;
         (*out)[i].bypassable = 1;
         if (byp && byp->type != JV_TRUE && byp->type != JV_FALSE)
