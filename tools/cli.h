@@ -22,6 +22,12 @@ void usage_error(const char *msg, const char *arg);
  * EX_DONE, or the exit code on failure (a diagnostic is printed). */
 int load_input(const char *path, char **buf, size_t *len);
 
+/* Header parse flags for a message read from a file: OPES_HEADER_LF when
+ * its first line ends with a bare LF (a Unix file), and OPES_HEADER_8BIT
+ * (real headers carry raw 8-bit bytes; the tool reports, it does not
+ * judge them). */
+unsigned message_header_flags(const char *buf, size_t len);
+
 /* opes smtp check (tools/cmd_smtp_check.c) */
 int cmd_smtp_check(int argc, char **argv);
 /* opes trace add|show, opes reply (tools/cmd_trace.c) */

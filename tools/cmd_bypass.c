@@ -250,10 +250,7 @@ static int bypass_decide(int argc, char **argv)
         goto out;
     rc = EX_SOFTWARE;
     {
-        const char *nl = memchr(buf, '\n', len);
-        unsigned hflags = OPES_HEADER_8BIT;
-        if (nl && (nl == buf || nl[-1] != '\r'))
-            hflags |= OPES_HEADER_LF;
+        unsigned hflags = message_header_flags(buf, len);
         size_t off = 0;
         for (;;) {
             opes_header_field f;

@@ -12,16 +12,6 @@
 #include "cli.h"
 #include "json.h"
 
-/* Line ends of the input: LF when its first line ends with a bare LF (a
- * file on a Unix system), else CRLF. */
-static unsigned eol_flags(const char *buf, size_t len)
-{
-    const char *nl = memchr(buf, '\n', len);
-    if (nl && (nl == buf || nl[-1] != '\r'))
-        return OPES_HEADER_LF;
-    return 0;
-}
-
 /* The header errors that mean "this is not a message": nothing is judged. */
 static int is_header_error(int st)
 {
@@ -185,7 +175,7 @@ static int trace_add(int argc, char **argv)
     if ((rc = load_input(path, &buf, &len)) != EX_DONE)
         goto out;
     rc = EX_USAGE;
-    unsigned hflags = eol_flags(buf, len) | OPES_HEADER_8BIT;
+    unsigned hflags = message_header_flags(buf, len);
     if ((st = opes_trace_set_header_flags(t, hflags)) != OPES_OK) {
         rc = EX_SOFTWARE;
         goto out;
@@ -325,7 +315,7 @@ static int trace_show(int argc, char **argv)
         return rc;
     rc = EX_SOFTWARE;
     if (opes_trace_reader_new(&r, NULL) != OPES_OK ||
-        opes_trace_reader_start(r, buf, len, eol_flags(buf, len) | OPES_HEADER_8BIT) != OPES_OK)
+        opes_trace_reader_start(r, buf, len, message_header_flags(buf, len)) != OPES_OK)
         goto out;
     size_t cap = 0;
     while (opes_trace_reader_next(r, &ev) == OPES_OK) {

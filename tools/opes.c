@@ -120,6 +120,16 @@ int load_input(const char *path, char **buf, size_t *len)
     return EX_DONE;
 }
 
+/* see cli.h */
+unsigned message_header_flags(const char *buf, size_t len)
+{
+    const char *nl = memchr(buf, '\n', len);
+    unsigned f = OPES_HEADER_8BIT;
+    if (nl && (nl == buf || nl[-1] != '\r'))
+        f |= OPES_HEADER_LF;
+    return f;
+}
+
 /* ---- features ----------------------------------------------------------- */
 
 static int cmd_features(int argc, char **argv)
