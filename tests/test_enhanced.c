@@ -130,7 +130,8 @@ static void test_titles(void)
             CHECK_TITLE(classes[c], rfc3463[i].subject, rfc3463[i].detail, rfc3463[i].title);
         const opes_enhanced_entry *e = NULL;
         CHECK_ST(opes_enhanced_lookup(5, rfc3463[i].subject, rfc3463[i].detail, &e), OPES_OK);
-        CHECK(e && str_eq(e->reference, "RFC 3463"));
+        /* X.3.2 also cites RFC 7504, which added 521 to it */
+        CHECK(e && strncmp(e->reference, "RFC 3463", 8) == 0);
     }
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
         for (int c = 0; c < 3; c++)
@@ -368,11 +369,11 @@ static void test_default(void)
     CHECK(str_eq(opes_enhanced_default(530), "5.0.0"));
     CHECK(str_eq(opes_enhanced_default(454), "4.0.0"));
     CHECK(str_eq(opes_enhanced_default(259), "2.0.0"));
-    CHECK(str_eq(opes_enhanced_default(499), "4.0.0"));
+    CHECK(str_eq(opes_enhanced_default(449), "4.0.0"));
     CHECK(str_eq(opes_enhanced_default(559), "5.0.0"));
 
     /* 3xx: no enhanced code (RFC 2034 4); not a Reply-code: NULL */
-    static const int none[] = {334, 354, 300, 359, 199, 560, 600, 0, -250, 260, 470, 591, 1250};
+    static const int none[] = {334, 354, 300, 359, 199, 560, 600, 0, -250, 260, 470, 499, 591, 1250};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         CHECK(opes_enhanced_default(none[i]) == NULL);
 
