@@ -86,8 +86,8 @@ static const opes_enhanced_entry registry[] = {
     {3, 0, "Other or undefined mail system status", "221, 250, 421, 451, 550, 554",
      B(221, 250, 421, 451, 550, 554), R3463, 0},
     {3, 1, "Mail system full", "452", B(452), R3463, 0},
-    {3, 2, "System not accepting network messages", "453, 521", B(453, 521),
-     "RFC 3463, RFC 7504", 0},
+    {3, 2, "System not accepting network messages", "453, 521", B(453, 521), "RFC 3463, RFC 7504",
+     0},
     {3, 3, "System not capable of selected features", NG, B0, R3463, 0},
     {3, 4, "Message too big for system", "552, 554", B(552, 554), R3463, 0},
     {3, 5, "System incorrectly configured", NG, B0, R3463, 0},
@@ -121,10 +121,10 @@ static const opes_enhanced_entry registry[] = {
     {6, 4, "Conversion with loss performed", "250", B(250), R3463, 0},
     {6, 5, "Conversion Failed", NG, B0, R3463, 0},
     {6, 6, "Message content not available", "554", B(554), "RFC 4468", 0},
-    {6, 7, "Non-ASCII addresses not permitted for that sender/recipient", "553, 550",
-     B(550, 553), R6531, 0},
-    {6, 8, "UTF-8 string reply is required, but not permitted by the SMTP client",
-     "252, 553, 550", B(252, 550, 553), R6531, 0},
+    {6, 7, "Non-ASCII addresses not permitted for that sender/recipient", "553, 550", B(550, 553),
+     R6531, 0},
+    {6, 8, "UTF-8 string reply is required, but not permitted by the SMTP client", "252, 553, 550",
+     B(252, 550, 553), R6531, 0},
     {6, 9,
      "UTF-8 header message cannot be transferred to one or more recipients, so the "
      "message must be rejected",
@@ -145,8 +145,8 @@ static const opes_enhanced_entry registry[] = {
     {7, 8, "Authentication credentials invalid", "535, 554", B(535, 554), R4954, 0},
     {7, 9, "Authentication mechanism is too weak", "534", B(534), R4954, 0},
     {7, 10, "Encryption Needed", "523", B(523), R5248, 0},
-    {7, 11, "Encryption required for requested authentication mechanism", "524, 538",
-     B(524, 538), R4954, 0},
+    {7, 11, "Encryption required for requested authentication mechanism", "524, 538", B(524, 538),
+     R4954, 0},
     {7, 12, "A password transition is needed", "422, 432", B(422, 432), R4954, 0},
     {7, 13, "User Account Disabled", "525", B(525), R5248, 0},
     {7, 14, "Trust relationship required", "535, 554", B(535, 554), R5248, 0},
@@ -198,8 +198,8 @@ opes_status opes_enhanced_lookup(int cls, int subject, int detail,
 }
 
 /* see opes/enhanced.h */
-opes_status opes_enhanced_lookup_str(const char *buf, size_t len,
-                                     const opes_enhanced_entry **entry, int *cls)
+opes_status opes_enhanced_lookup_str(const char *buf, size_t len, const opes_enhanced_entry **entry,
+                                     int *cls)
 {
     int c, s, d;
     opes_status st = opes_reply_enhanced_parse(buf, len, &c, &s, &d);
@@ -237,11 +237,14 @@ const char *opes_enhanced_class_title(int cls)
 const char *opes_enhanced_subject_title(int subject)
 {
     /* [IANA] "Subject Sub-Codes"; RFC 3463 2 (rfc-notes.md 4.5) */
-    static const char *const t[8] = {
-        "Other or Undefined Status",  "Addressing Status",
-        "Mailbox Status",             "Mail System Status",
-        "Network and Routing Status", "Mail Delivery Protocol Status",
-        "Message Content or Media Status", "Security or Policy Status"};
+    static const char *const t[8] = {"Other or Undefined Status",
+                                     "Addressing Status",
+                                     "Mailbox Status",
+                                     "Mail System Status",
+                                     "Network and Routing Status",
+                                     "Mail Delivery Protocol Status",
+                                     "Message Content or Media Status",
+                                     "Security or Policy Status"};
     return subject >= 0 && subject < 8 ? t[subject] : NULL;
 }
 
@@ -308,11 +311,10 @@ static const char *by_registry(int reply)
         short reply;
         char code[8];
     } derived[] = {
-        {235, "2.7.0"},  {253, "2.5.0"},  {422, "4.7.12"}, {430, "4.5.1"},
-        {432, "4.7.12"}, {453, "4.3.2"},  {454, "4.0.0"},  {458, "4.5.0"},
-        {459, "4.5.0"},  {521, "5.3.2"},  {523, "5.7.10"}, {524, "5.7.11"},
-        {525, "5.7.13"}, {530, "5.0.0"},  {533, "5.7.1"},  {534, "5.7.9"},
-        {535, "5.7.0"},  {538, "5.7.11"}, {556, "5.1.10"},
+        {235, "2.7.0"},  {253, "2.5.0"},  {422, "4.7.12"}, {430, "4.5.1"},  {432, "4.7.12"},
+        {453, "4.3.2"},  {454, "4.0.0"},  {458, "4.5.0"},  {459, "4.5.0"},  {521, "5.3.2"},
+        {523, "5.7.10"}, {524, "5.7.11"}, {525, "5.7.13"}, {530, "5.0.0"},  {533, "5.7.1"},
+        {534, "5.7.9"},  {535, "5.7.0"},  {538, "5.7.11"}, {556, "5.1.10"},
     };
     for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
         if (derived[i].reply == reply)

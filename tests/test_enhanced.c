@@ -15,13 +15,13 @@ static int str_eq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-#define CHECK_TITLE(c, s, d, want)                                                         \
-    do {                                                                                   \
-        const char *t_ = opes_enhanced_title((c), (s), (d));                               \
-        CHECK(str_eq(t_, (want)));                                                         \
-        if (!str_eq(t_, (want)))                                                           \
-            fprintf(stderr, "    %d.%d.%d: got \"%s\", want \"%s\"\n", (c), (s), (d),      \
-                    t_ ? t_ : "(null)", (want));                                           \
+#define CHECK_TITLE(c, s, d, want)                                                                 \
+    do {                                                                                           \
+        const char *t_ = opes_enhanced_title((c), (s), (d));                                       \
+        CHECK(str_eq(t_, (want)));                                                                 \
+        if (!str_eq(t_, (want)))                                                                   \
+            fprintf(stderr, "    %d.%d.%d: got \"%s\", want \"%s\"\n", (c), (s), (d),              \
+                    t_ ? t_ : "(null)", (want));                                                   \
     } while (0)
 
 struct title {
@@ -88,38 +88,39 @@ static const struct title rfc3463[] = {
  * X.7.29 from RFC 8617 5.2.2 (quoted in RFC Errata ID 8357) and X.7.30 from
  * RFC 8689 7 (rfc-notes.md 3.7). */
 static const struct title later[] = {
-    {1, 9, "Message relayed to non-compliant mailer"},                 /* RFC 3886 */
-    {1, 10, "Recipient address has null MX"},                          /* RFC 7505 */
-    {3, 6, "Requested priority was changed"},                          /* RFC 6710 */
-    {5, 6, "Authentication Exchange line is too long"},                /* RFC 4954 */
-    {6, 6, "Message content not available"},                           /* RFC 4468 */
+    {1, 9, "Message relayed to non-compliant mailer"},                     /* RFC 3886 */
+    {1, 10, "Recipient address has null MX"},                              /* RFC 7505 */
+    {3, 6, "Requested priority was changed"},                              /* RFC 6710 */
+    {5, 6, "Authentication Exchange line is too long"},                    /* RFC 4954 */
+    {6, 6, "Message content not available"},                               /* RFC 4468 */
     {6, 7, "Non-ASCII addresses not permitted for that sender/recipient"}, /* RFC 6531 */
     {6, 8, "UTF-8 string reply is required, but not permitted by the SMTP client"},
-    {6, 9, "UTF-8 header message cannot be transferred to one or more recipients, so the "
-           "message must be rejected"},
-    {7, 8, "Authentication credentials invalid"},                      /* RFC 4954 */
+    {6, 9,
+     "UTF-8 header message cannot be transferred to one or more recipients, so the "
+     "message must be rejected"},
+    {7, 8, "Authentication credentials invalid"}, /* RFC 4954 */
     {7, 9, "Authentication mechanism is too weak"},
-    {7, 10, "Encryption Needed"},                                      /* RFC 5248 */
+    {7, 10, "Encryption Needed"}, /* RFC 5248 */
     {7, 11, "Encryption required for requested authentication mechanism"},
     {7, 12, "A password transition is needed"},
-    {7, 13, "User Account Disabled"},                                  /* RFC 5248 */
+    {7, 13, "User Account Disabled"}, /* RFC 5248 */
     {7, 14, "Trust relationship required"},
-    {7, 15, "Priority Level is too low"},                              /* RFC 6710 */
+    {7, 15, "Priority Level is too low"}, /* RFC 6710 */
     {7, 16, "Message is too big for the specified priority"},
-    {7, 17, "Mailbox owner has changed"},                              /* RFC 7293 */
+    {7, 17, "Mailbox owner has changed"}, /* RFC 7293 */
     {7, 18, "Domain owner has changed"},
     {7, 19, "RRVS test cannot be completed"},
-    {7, 20, "No passing DKIM signature found"},                        /* RFC 7372 */
+    {7, 20, "No passing DKIM signature found"}, /* RFC 7372 */
     {7, 21, "No acceptable DKIM signature found"},
     {7, 22, "No valid author-matched DKIM signature found"},
     {7, 23, "SPF validation failed"},
     {7, 24, "SPF validation error"},
     {7, 25, "Reverse DNS validation failed"},
     {7, 26, "Multiple authentication checks failed"},
-    {7, 27, "Sender address has null MX"},                             /* RFC 7505 */
-    {7, 28, "Mail flood detected"},                         /* draft-levine-mailbomb-header */
-    {7, 29, "ARC validation failure"},                                 /* RFC 8617 */
-    {7, 30, "REQUIRETLS support required"},                            /* RFC 8689 */
+    {7, 27, "Sender address has null MX"},  /* RFC 7505 */
+    {7, 28, "Mail flood detected"},         /* draft-levine-mailbomb-header */
+    {7, 29, "ARC validation failure"},      /* RFC 8617 */
+    {7, 30, "REQUIRETLS support required"}, /* RFC 8689 */
 };
 
 static void test_titles(void)
@@ -158,8 +159,7 @@ static void test_titles(void)
 
     /* X.6.10: registered, no sample text, deprecated (RFC 6531 4.2) */
     CHECK_ST(opes_enhanced_lookup(5, 6, 10, &e), OPES_OK);
-    CHECK(e && str_eq(e->title, "") && e->basic == NULL &&
-          (e->flags & OPES_ENHANCED_DEPRECATED));
+    CHECK(e && str_eq(e->title, "") && e->basic == NULL && (e->flags & OPES_ENHANCED_DEPRECATED));
     CHECK(str_eq(opes_enhanced_title(5, 6, 10), ""));
     CHECK_ST(opes_enhanced_lookup(5, 6, 8, &e), OPES_OK);
     CHECK(e && e->flags == 0);
@@ -197,11 +197,14 @@ static void test_classes(void)
     CHECK(opes_enhanced_title(4, 7, 1) == opes_enhanced_title(5, 7, 1));
 
     /* subject sub-codes, RFC 3463 2 */
-    static const char *const subj[8] = {
-        "Other or Undefined Status",       "Addressing Status",
-        "Mailbox Status",                  "Mail System Status",
-        "Network and Routing Status",      "Mail Delivery Protocol Status",
-        "Message Content or Media Status", "Security or Policy Status"};
+    static const char *const subj[8] = {"Other or Undefined Status",
+                                        "Addressing Status",
+                                        "Mailbox Status",
+                                        "Mail System Status",
+                                        "Network and Routing Status",
+                                        "Mail Delivery Protocol Status",
+                                        "Message Content or Media Status",
+                                        "Security or Policy Status"};
     for (int s = 0; s < 8; s++)
         CHECK(str_eq(opes_enhanced_subject_title(s), subj[s]));
     CHECK(opes_enhanced_subject_title(8) == NULL);
@@ -212,9 +215,9 @@ static void test_classes(void)
 static void test_unknown(void)
 {
     /* well-formed, not registered */
-    static const int unknown[][2] = {{0, 1},  {0, 9},  {1, 11}, {2, 5},  {3, 7},   {4, 8},
-                                     {5, 7},  {6, 11}, {7, 31}, {7, 99}, {8, 0},   {8, 1},
-                                     {9, 9},  {10, 1}, {99, 0}, {999, 999}, {1, 100}};
+    static const int unknown[][2] = {{0, 1}, {0, 9},  {1, 11}, {2, 5},     {3, 7},  {4, 8},
+                                     {5, 7}, {6, 11}, {7, 31}, {7, 99},    {8, 0},  {8, 1},
+                                     {9, 9}, {10, 1}, {99, 0}, {999, 999}, {1, 100}};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         CHECK(opes_enhanced_title(5, unknown[i][0], unknown[i][1]) == NULL);
         CHECK_ST(opes_enhanced_lookup(4, unknown[i][0], unknown[i][1], NULL), OPES_ENOTFOUND);
@@ -373,7 +376,8 @@ static void test_default(void)
     CHECK(str_eq(opes_enhanced_default(559), "5.0.0"));
 
     /* 3xx: no enhanced code (RFC 2034 4); not a Reply-code: NULL */
-    static const int none[] = {334, 354, 300, 359, 199, 560, 600, 0, -250, 260, 470, 499, 591, 1250};
+    static const int none[] = {334, 354,  300, 359, 199, 560, 600,
+                               0,   -250, 260, 470, 499, 591, 1250};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         CHECK(opes_enhanced_default(none[i]) == NULL);
 

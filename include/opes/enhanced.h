@@ -40,14 +40,14 @@ enum opes_enhanced_flag {
  * process.
  */
 typedef struct opes_enhanced_entry {
-    int subject;           /* 0..7 */
-    int detail;            /* 0..999 */
-    const char *title;     /* the registry's "Sample Text" ("Mailbox full");
-                              "" for X.6.10, which the registry leaves blank */
-    const char *basic;     /* the registry's "Associated basic status code"
-                              as written there ("451, 550", "Any", "Not
-                              given", "5XX"), or NULL where it gives none
-                              (X.6.10, X.7.28) or it was not verified (X.7.29) */
+    int subject;            /* 0..7 */
+    int detail;             /* 0..999 */
+    const char *title;      /* the registry's "Sample Text" ("Mailbox full");
+                               "" for X.6.10, which the registry leaves blank */
+    const char *basic;      /* the registry's "Associated basic status code"
+                               as written there ("451, 550", "Any", "Not
+                               given", "5XX"), or NULL where it gives none
+                               (X.6.10, X.7.28) or it was not verified (X.7.29) */
     const int *basic_codes; /* the reply codes named in basic, ascending;
                                NULL iff nbasic is 0 */
     size_t nbasic;
