@@ -6,7 +6,7 @@
  * and link with `pkg-config --libs libopes`.
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
- * (smtp_config, path, params, xtext, command, reply, ehlo, data, session) -> mail
+ * (smtp_config, path, params, xtext, command, reply, enhanced, ehlo, data, session) -> mail
  * (header, uri, date, received) -> opes (trace, bypass) / dsn.
  */
 #ifndef OPES_OPES_H
@@ -22,6 +22,7 @@
 #include "params.h"
 #include "command.h"
 #include "reply.h"
+#include "enhanced.h"
 #include "ehlo.h"
 #include "data.h"
 #include "session.h"
