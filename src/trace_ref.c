@@ -7,37 +7,25 @@
 
 #include "opes_internal.h"
 
-static int is_wsp(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* see opes_internal.h */
 int opes__fws_skip(const char *buf, size_t len, size_t *pos)
 {
-    size_t p = *pos;
-    while (p < len) {
-        unsigned char c = (unsigned char)buf[p];
-        if (is_wsp(c)) {
-            p++;
-        } else if (c == '\r' || c == '\n') {
-            /* RFC 5322 2.2.3: a fold is a line end followed by WSP */
-            size_t q = p + 1;
-            if (c == '\r') {
-                if (q >= len || buf[q] != '\n') {
-                    *pos = p;
-                    return -1;
-                }
-                q++;
-            }
-            if (q >= len || !is_wsp((unsigned char)buf[q])) {
-                *pos = q < len ? q : p;
+    /* the mail layer's FWS scanner (RFC 5322 2.2.3; an LF fold too) */
+    unsigned info = 0;
+    size_t p = opes__lx_fws(buf, len, *pos, OPES__LX_ALLOW_LF, &info);
+    if (p < len && (buf[p] == '\r' || buf[p] == '\n')) {
+        /* a line end that starts no fold: a bare CR is reported where it
+         * stands, a line end not followed by WSP at the byte after it */
+        size_t q = p + 1;
+        if (buf[p] == '\r') {
+            if (q >= len || buf[q] != '\n') {
+                *pos = p;
                 return -1;
             }
-            p = q + 1;
-        } else {
-            break;
+            q++;
         }
+        *pos = q < len ? q : p;
+        return -1;
     }
     *pos = p;
     return 0;
