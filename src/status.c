@@ -116,6 +116,18 @@ const char *opes_strerror(int status)
         return "OPES trace entry malformed (docs/opes-smtp.md)";
     case OPES_EBAD_BYPASS:
         return "OPES bypass request malformed (docs/opes-smtp.md)";
+    case OPES_EBAD_MIME:
+        return "MIME structure or Content-* field malformed (RFC 2045, RFC 2046)";
+    case OPES_EBAD_QP:
+        return "quoted-printable malformed (RFC 2045 6.7)";
+    case OPES_EBAD_DSN:
+        return "delivery-status content malformed (RFC 3464)";
+    case OPES_EBAD_MBOX:
+        return "mbox malformed: no From_ line where a message starts";
+    case OPES_EBAD_GZIP:
+        return "gzip stream corrupt or truncated (RFC 1952)";
+    case OPES_EMIME_TOO_DEEP:
+        return "MIME entities nested deeper than the limit";
     case OPES_EHEADER_LINE_TOO_LONG:
         return "header line over 998 octets (RFC 5322 2.1.1)";
     case OPES_EHEADER_TOO_LONG:
@@ -244,6 +256,18 @@ const char *opes_status_name(int status)
         return "OPES_EBAD_TRACE";
     case OPES_EBAD_BYPASS:
         return "OPES_EBAD_BYPASS";
+    case OPES_EBAD_MIME:
+        return "OPES_EBAD_MIME";
+    case OPES_EBAD_QP:
+        return "OPES_EBAD_QP";
+    case OPES_EBAD_DSN:
+        return "OPES_EBAD_DSN";
+    case OPES_EBAD_MBOX:
+        return "OPES_EBAD_MBOX";
+    case OPES_EBAD_GZIP:
+        return "OPES_EBAD_GZIP";
+    case OPES_EMIME_TOO_DEEP:
+        return "OPES_EMIME_TOO_DEEP";
     case OPES_EHEADER_LINE_TOO_LONG:
         return "OPES_EHEADER_LINE_TOO_LONG";
     case OPES_EHEADER_TOO_LONG:

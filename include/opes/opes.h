@@ -32,5 +32,7 @@
 #include "received.h"
 #include "trace.h"
 #include "bypass.h"
+#include "mime.h"
+#include "dsn.h"
 
 #endif /* OPES_OPES_H */

@@ -73,6 +73,11 @@ typedef enum opes_status {
     OPES_EBAD_RECEIVED = -130, /* Received field malformed (RFC 5321 4.4) */
     OPES_EBAD_TRACE = -131, /* OPES trace entry malformed (docs/opes-smtp.md) */
     OPES_EBAD_BYPASS = -132, /* OPES bypass request malformed (docs/opes-smtp.md) */
+    OPES_EBAD_MIME = -133,   /* MIME structure or Content-* field malformed (RFC 2045, 2046) */
+    OPES_EBAD_QP = -134,     /* quoted-printable malformed (RFC 2045 6.7) */
+    OPES_EBAD_DSN = -135,    /* delivery-status content malformed (RFC 3464) */
+    OPES_EBAD_MBOX = -136,   /* mbox malformed: no From_ line where a message starts */
+    OPES_EBAD_GZIP = -137,   /* gzip stream corrupt or truncated (RFC 1952) */
     /* -133 .. -199: free, append here */
 
     /* RFC limits (-200 .. -299) */
@@ -90,6 +95,7 @@ typedef enum opes_status {
     OPES_EHEADER_TOO_LONG = -211, /* header field or section over its limit */
     OPES_EURI_TOO_LONG = -212, /* URI over its limit */
     OPES_ETOO_MANY_ITEMS = -213, /* more list entries than the limit */
+    OPES_EMIME_TOO_DEEP = -214, /* MIME entities nested deeper than the limit */
     /* -214 .. -299: free, append here */
 
     /* state and integrity (-300 .. -399): the session layer, the trace verifier */

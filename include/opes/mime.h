@@ -1,0 +1,394 @@
+/*
+ * libopes — MIME (RFC 2045, RFC 2046; RFC 6532 and RFC 6533 for the
+ * internationalised types): a bounded, streaming walker over the entity tree
+ * of a message, the Content-Type / Content-Transfer-Encoding field parsers,
+ * and incremental base64 and quoted-printable decoders and encoders.
+ *
+ * Part of the mail layer; built on the header scanner (<opes/header.h>).
+ *
+ * The walker is a push parser in the manner of opes_header_scan(): the caller
+ * owns the bytes and re-presents what was not consumed; each call returns at
+ * most one event and consumes exactly that event's bytes. It never copies a
+ * body and never needs the whole message in memory: a body arrives as BODY
+ * events, still transfer-encoded (decode with opes_mime_decoder where
+ * wanted). It does not recurse on input: the entity stack is a fixed array
+ * of OPES_MIME_MAX_DEPTH levels inside the walker. What the walker keeps of
+ * an entity after its header bytes were consumed (media type, subtype,
+ * boundary, charset) it copies into that fixed storage, so views it hands
+ * out of it live until the next call.
+ *
+ * Structure (RFC 2046 5.1.1, 5.2.1):
+ *  - A multipart entity's body is a preamble, parts separated by delimiter
+ *    lines ("--" boundary, optional transport padding (LWSP), line end) and
+ *    a close-delimiter ("--" boundary "--"), then an epilogue. The line end
+ *    before a delimiter belongs to the delimiter: it is not part of the body
+ *    before it.
+ *  - A message/rfc822 or message/global (RFC 6532 3.7) body with an identity
+ *    transfer encoding (7bit, 8bit, binary or absent) is a message: the
+ *    walker descends into it (its header fields, then its body) one level
+ *    deeper. With another encoding (message/global may be base64) it is a
+ *    leaf, flagged OPES_MIME_PF_ENCODED_MESSAGE: decode it and walk it with a
+ *    second walker if wanted.
+ *  - text/rfc822-headers and message/global-headers are leaves: their body
+ *    is a header section, which a caller may scan with the header scanner.
+ *  - Every other entity is a leaf.
+ *  - Content-Type absent: text/plain; charset=us-ascii (RFC 2045 5.2), or
+ *    message/rfc822 inside multipart/digest (RFC 2046 5.1.5); flagged
+ *    OPES_MIME_PF_DEFAULT_TYPE. A Content-Type that does not parse is the
+ *    default too (RFC 2045 5.2 "invalid"), flagged OPES_MIME_PF_BAD_TYPE; a
+ *    multipart without a usable boundary is a leaf, flagged
+ *    OPES_MIME_PF_NO_BOUNDARY. These are tolerances, not errors: mail with
+ *    them exists and is still read.
+ *  - The end of the input inside a multipart (no close-delimiter) ends every
+ *    open entity, flagged OPES_MIME_PF_UNTERMINATED on their END_PART.
+ */
+#ifndef OPES_MIME_H
+#define OPES_MIME_H
+
+#include "common.h"
+#include "status.h"
+#include "header.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Compile-time ceiling of the nesting depth (the top-level entity is depth
+ *  0). The default limit is 16. */
+#define OPES_MIME_MAX_DEPTH 32
+/** RFC 2046 5.1.1: a boundary is 1 to 70 characters. */
+#define OPES_MIME_MAX_BOUNDARY 70
+/** RFC 6838 4.2: type and subtype names are at most 127 characters. */
+#define OPES_MIME_MAX_TYPE 127
+/** Longest charset parameter value kept by the walker (RFC 2978 names are
+ *  at most 40 characters; the rest are refused as bad). */
+#define OPES_MIME_MAX_CHARSET 40
+
+/** Content-Transfer-Encoding values (RFC 2045 6.1). */
+enum opes_mime_cte {
+    OPES_MIME_CTE_NONE = 0,    /* field absent: 7bit */
+    OPES_MIME_CTE_7BIT = 1,
+    OPES_MIME_CTE_8BIT = 2,
+    OPES_MIME_CTE_BINARY = 3,
+    OPES_MIME_CTE_QP = 4,      /* quoted-printable */
+    OPES_MIME_CTE_BASE64 = 5,
+    OPES_MIME_CTE_UNKNOWN = 6  /* an x-token or an unparsable value: treat the
+                                  body as application/octet-stream (RFC 2045 6.4) */
+};
+
+/** Stable lower-case name of a transfer encoding ("7bit", "quoted-printable",
+ *  ..., "none", "unknown"); NULL for a value out of range. Static. */
+OPES_API const char *opes_mime_cte_name(int cte);
+
+/**
+ * Parse a Content-Transfer-Encoding field body (RFC 2045 6.1: a token,
+ * case-insensitive, with CFWS around it).
+ * @param[in]  raw  the field body (opes_header_field.raw; folded is fine)
+ * @param[out] cte  enum opes_mime_cte (OPES_MIME_CTE_UNKNOWN for any other
+ *                  well-formed token)
+ * @return OPES_OK; OPES_EBAD_MIME (not a single token); OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_cte_parse(const char *raw, size_t len, int *cte);
+
+/**
+ * A parsed Content-Type field body (RFC 2045 5.1):
+ *     content := type "/" subtype *(";" parameter)
+ * with CFWS allowed between the tokens (RFC 2045 5.1, RFC 5322 3.2.2).
+ * type and subtype are views into the field body as written (compare them
+ * case-insensitively); params is the rest, from the first ";" on, for
+ * opes_mime_param_next().
+ */
+typedef struct opes_mime_content_type {
+    opes_str type;    /* "multipart" */
+    opes_str subtype; /* "report" */
+    opes_str params;  /* "; report-type=delivery-status; boundary=..." or empty */
+} opes_mime_content_type;
+
+/**
+ * Parse a Content-Type field body.
+ * @return OPES_OK; OPES_EBAD_MIME (type or subtype missing or not a token,
+ *         junk before the first ";"); OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_content_type_parse(const char *raw, size_t len,
+                                                  opes_mime_content_type *out);
+
+/** One parameter (RFC 2045 5.1: attribute "=" value; value a token or a
+ *  quoted-string). value is as written: a quoted-string keeps its quotes
+ *  and backslashes; opes_mime_param_value() unquotes. RFC 2231
+ *  continuations and charsets ("title*0*=") are handed out as the separate
+ *  parameters they are written as; name keeps its "*" suffixes. */
+typedef struct opes_mime_param {
+    opes_str name;
+    opes_str value;
+    int quoted; /* value is a quoted-string */
+} opes_mime_param;
+
+/**
+ * Next parameter of a parameter list (opes_mime_content_type.params).
+ * @param[in,out] pos  start at 0
+ * @return OPES_OK (one parameter); OPES_ENOTFOUND (no more); OPES_EBAD_MIME
+ *         (malformed: a missing "=", an unterminated quoted-string; pos is
+ *         left at the bad parameter); OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_param_next(const char *params, size_t len, size_t *pos,
+                                          opes_mime_param *out);
+
+/**
+ * Find a parameter by name (case-insensitive, RFC 2045 5.1); the first one
+ * wins. @return OPES_OK, OPES_ENOTFOUND, OPES_EBAD_MIME (the list is
+ * malformed before a match), OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_param_find(const char *params, size_t len, const char *name,
+                                          opes_mime_param *out);
+
+/**
+ * Write a parameter value unquoted (quoted-pair resolved, folding removed)
+ * into dst[0..cap), snprintf-style (*len the size, also on OPES_ENOSPC).
+ * @return OPES_OK, OPES_ENOSPC, OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_param_value(const opes_mime_param *p, char *dst, size_t cap,
+                                           size_t *len);
+
+/* ---- the walker ----------------------------------------------------------- */
+
+/** Walker flags (opes_mime_walker_set_flags()). */
+enum opes_mime_flag {
+    /** Bare LF ends lines as CRLF does (files on Unix, mbox); passed on to
+     *  the header scanner as OPES_HEADER_LF. */
+    OPES_MIME_LF = 1u << 0,
+    /** Header fields may hold UTF-8 (RFC 6532; passed on as
+     *  OPES_HEADER_UTF8). */
+    OPES_MIME_UTF8 = 1u << 1,
+    /** Header fields may hold any 8-bit octet (passed on as
+     *  OPES_HEADER_8BIT): legacy mail, bounce processing. */
+    OPES_MIME_8BIT = 1u << 2
+};
+
+/** Limits (opes_mime_walker_set_limit()). */
+enum opes_mime_limit {
+    /** Nesting depth: 16 (ceiling OPES_MIME_MAX_DEPTH). An entity deeper
+     *  than this is OPES_EMIME_TOO_DEEP. */
+    OPES_MIME_LIMIT_DEPTH = 0,
+    /** Entities in the whole message: 10000. Past it: OPES_ETOO_MANY_ITEMS. */
+    OPES_MIME_LIMIT_PARTS = 1,
+    OPES_MIME_LIMIT__COUNT = 2
+};
+
+/** Part flags (opes_mime_part.flags). */
+enum opes_mime_part_flag {
+    OPES_MIME_PF_DEFAULT_TYPE = 1u << 0,     /* no Content-Type: the default applies */
+    OPES_MIME_PF_BAD_TYPE = 1u << 1,         /* a Content-Type that does not parse: default */
+    OPES_MIME_PF_NO_BOUNDARY = 1u << 2,      /* multipart without a usable boundary: a leaf */
+    OPES_MIME_PF_ENCODED_MESSAGE = 1u << 3,  /* message/rfc822|global with a non-identity
+                                                encoding: a leaf */
+    OPES_MIME_PF_UNTERMINATED = 1u << 4,     /* END_PART: the input ended before this
+                                                multipart's close-delimiter */
+    OPES_MIME_PF_BAD_CTE = 1u << 5,          /* a Content-Transfer-Encoding that does not
+                                                parse (cte is OPES_MIME_CTE_UNKNOWN) */
+    OPES_MIME_PF_DUPLICATE_FIELD = 1u << 6   /* Content-Type or -Transfer-Encoding twice:
+                                                the first one counts */
+};
+
+/** What kind of entity (opes_mime_part.kind). */
+enum opes_mime_part_kind {
+    OPES_MIME_KIND_LEAF = 1,      /* body events follow */
+    OPES_MIME_KIND_MULTIPART = 2, /* preamble, child parts, epilogue follow */
+    OPES_MIME_KIND_MESSAGE = 3    /* one child entity follows: the enclosed message */
+};
+
+/**
+ * An entity, as known once its header section has been read. The views
+ * type, subtype, boundary and charset point into the walker (lower-cased
+ * copies, except the boundary, which is kept as written) and live until the
+ * next call on the walker.
+ */
+typedef struct opes_mime_part {
+    int kind;            /* enum opes_mime_part_kind */
+    size_t depth;        /* 0: the message itself; its parts 1; ... */
+    size_t index;        /* position among its parent's children, from 1 (0
+                            for the top-level entity) */
+    size_t id;           /* entities in document order, from 1 */
+    opes_str type;       /* "text" (lower case) */
+    opes_str subtype;    /* "plain" (lower case) */
+    opes_str boundary;   /* multipart: the boundary as written (unquoted) */
+    opes_str charset;    /* the charset parameter lower-cased, or empty */
+    int cte;             /* enum opes_mime_cte */
+    unsigned flags;      /* enum opes_mime_part_flag */
+    uint64_t offset;     /* stream offset of the entity's first header byte */
+    uint64_t body_offset;/* stream offset of its body's first byte */
+} opes_mime_part;
+
+/** Walker events (opes_mime_event.type). Values are stable. */
+enum opes_mime_event_type {
+    /** Nothing yet: more bytes are needed (OPES_INCOMPLETE). */
+    OPES_MIME_EV_NONE = 0,
+    /** A header field of the entity being read: field (a stream offset in
+     *  field.offset), depth. */
+    OPES_MIME_EV_HEADER = 1,
+    /** The entity's header section ended: part describes it. */
+    OPES_MIME_EV_PART = 2,
+    /** Bytes of a leaf body, as on the wire (still transfer-encoded): data,
+     *  a view into buf; offset is its stream offset. A body arrives in any
+     *  number of BODY events; it excludes the line end before the next
+     *  delimiter. */
+    OPES_MIME_EV_BODY = 3,
+    /** Bytes of a multipart's preamble (before its first delimiter), data
+     *  as for BODY. Ignorable (RFC 2046 5.1.1). */
+    OPES_MIME_EV_PREAMBLE = 4,
+    /** Bytes of a multipart's epilogue (after its close-delimiter). */
+    OPES_MIME_EV_EPILOGUE = 5,
+    /** An entity ended: part.id, part.depth and part.flags (with
+     *  OPES_MIME_PF_UNTERMINATED where it applies) say which. */
+    OPES_MIME_EV_END_PART = 6,
+    /** The message ended (after the top-level entity's END_PART). Further
+     *  calls return OPES_ESTATE until opes_mime_walker_reset(). */
+    OPES_MIME_EV_END = 7,
+    /** An error (the call's status); offset is the offending byte's. */
+    OPES_MIME_EV_ERROR = 8
+};
+
+/** Stable snake_case name of an event type; NULL for an unknown one. */
+OPES_API const char *opes_mime_event_name(int type);
+
+/** One walker event; only the members of its type are meaningful. */
+typedef struct opes_mime_event {
+    int type;                /* enum opes_mime_event_type */
+    size_t depth;            /* the entity the event belongs to */
+    opes_header_field field; /* HEADER */
+    opes_mime_part part;     /* PART; END_PART (id, depth, index, kind, flags) */
+    opes_str data;           /* BODY, PREAMBLE, EPILOGUE: a view into buf */
+    uint64_t offset;         /* stream offset of the event's first byte; ERROR:
+                                of the offending byte */
+} opes_mime_event;
+
+/** The walker (opaque). */
+typedef struct opes_mime_walker opes_mime_walker;
+
+/** Size of an opes_mime_walker, for opes_mime_walker_init_in(). */
+OPES_API size_t opes_mime_walker_sizeof(void);
+
+/** Create a walker (flags 0, default limits). @return OPES_OK, OPES_EINVAL,
+ *  OPES_ENOMEM. */
+OPES_API opes_status opes_mime_walker_new(opes_mime_walker **out, const opes_allocator *alloc);
+
+/** The same in caller memory (opes_mime_walker_sizeof() bytes, aligned as
+ *  malloc aligns); _free on it is a no-op. @return OPES_OK, OPES_EINVAL. */
+OPES_API opes_status opes_mime_walker_init_in(void *mem, size_t len, opes_mime_walker **out);
+
+/** Release a walker made by opes_mime_walker_new(); NULL is a no-op. */
+OPES_API void opes_mime_walker_free(opes_mime_walker *w);
+
+/** Start a new message; flags and limits are kept. */
+OPES_API opes_status opes_mime_walker_reset(opes_mime_walker *w);
+
+/** Set flags (enum opes_mime_flag); only at the start of a message.
+ *  @return OPES_OK, OPES_EINVAL, OPES_ESTATE. */
+OPES_API opes_status opes_mime_walker_set_flags(opes_mime_walker *w, unsigned flags);
+
+/** Set a limit (enum opes_mime_limit); only at the start of a message.
+ *  @return OPES_OK, OPES_EINVAL (unknown limit, 0), OPES_ECEILING,
+ *  OPES_ESTATE. */
+OPES_API opes_status opes_mime_walker_set_limit(opes_mime_walker *w, int limit, size_t value);
+
+/**
+ * Walk: return the next event.
+ *
+ * buf holds the unconsumed bytes (those of earlier calls not consumed,
+ * unchanged, then what arrived since); eof says buf holds all that is left.
+ * Each call consumes exactly the bytes of the event it returns (*used);
+ * with OPES_INCOMPLETE nothing is consumed and the caller appends more. The
+ * caller's buffer must be able to hold a header field plus one byte
+ * (OPES_HEADER_LIMIT_FIELD + 1) and a delimiter line (OPES_MIME_MAX_BOUNDARY
+ * + 1000 octets). Events and offsets do not depend on how the input is
+ * split. An error is sticky.
+ *
+ * @return OPES_OK (an event); OPES_INCOMPLETE; a header scanner status, or
+ *         OPES_EMIME_TOO_DEEP, OPES_ETOO_MANY_ITEMS, OPES_EBARE_CR,
+ *         OPES_EBARE_LF (without OPES_MIME_LF, in a multipart body where a
+ *         delimiter is looked for) with ev ERROR; OPES_ESTATE (after END);
+ *         OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_walk(opes_mime_walker *w, const char *buf, size_t len, int eof,
+                                    size_t *used, opes_mime_event *ev);
+
+/* ---- transfer decoding and encoding --------------------------------------- */
+
+/** Decoder flags (opes_mime_decoder.flags after a call: what was seen). */
+enum opes_mime_decode_flag {
+    OPES_MIME_DF_JUNK = 1u << 0,      /* base64: characters outside the alphabet,
+                                         ignored (RFC 2045 6.8) */
+    OPES_MIME_DF_BAD_ESCAPE = 1u << 1,/* QP: "=" not followed by two hex digits or a
+                                         line end, passed through as written
+                                         (RFC 2045 6.7 note (1)) */
+    OPES_MIME_DF_LOWER_HEX = 1u << 2, /* QP: lower-case hex digits, accepted */
+    OPES_MIME_DF_TRUNCATED = 1u << 3, /* base64: the input ended inside a quantum */
+    OPES_MIME_DF_AFTER_PAD = 1u << 4  /* base64: data after "=" padding (ignored) */
+};
+
+/**
+ * An incremental decoder for one body: plain data, no allocation. Initialise
+ * with opes_mime_decoder_init(); the members are private.
+ */
+typedef struct opes_mime_decoder {
+    int cte;
+    unsigned flags;
+    uint32_t acc;
+    unsigned nacc;
+    unsigned state;
+    char pending[4];
+    unsigned npending;
+} opes_mime_decoder;
+
+/** Start decoding a body of the given encoding (enum opes_mime_cte; 7bit,
+ *  8bit, binary, none and unknown copy). @return OPES_OK, OPES_EINVAL. */
+OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
+
+/**
+ * Decode the next piece of a body. The whole input is consumed when cap >=
+ * in_len (decoded data is never longer than the input plus 3 octets held
+ * from earlier calls); else as much as fits, *in_used says how much. eof:
+ * this is the last piece (flush what is held).
+ * @return OPES_OK; OPES_EBAD_BASE64 / OPES_EBAD_QP only when
+ *         decoder flags cannot express the damage (never for the tolerated
+ *         cases listed in enum opes_mime_decode_flag); OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_decode(opes_mime_decoder *d, const char *in, size_t in_len,
+                                      int eof, char *out, size_t cap, size_t *in_used,
+                                      size_t *out_len);
+
+/**
+ * An incremental encoder to a 7-bit transfer encoding (base64 or
+ * quoted-printable, RFC 2045 6.7, 6.8), lines of at most 76 characters, CRLF
+ * line ends. Plain data; members private; opes_mime_encoder_init().
+ */
+typedef struct opes_mime_encoder {
+    int cte;
+    unsigned col;
+    unsigned nacc;
+    unsigned char acc[3];
+    unsigned state;
+    char held[4];
+    unsigned nheld;
+} opes_mime_encoder;
+
+/** Start encoding (cte OPES_MIME_CTE_BASE64 or OPES_MIME_CTE_QP; QP treats
+ *  the input as text with CRLF line ends). @return OPES_OK, OPES_EINVAL. */
+OPES_API opes_status opes_mime_encoder_init(opes_mime_encoder *e, int cte);
+
+/** Worst-case output size for in_len bytes of input (plus what the encoder
+ *  holds and the final flush). */
+OPES_API size_t opes_mime_encode_bound(const opes_mime_encoder *e, size_t in_len);
+
+/**
+ * Encode the next piece; eof flushes (and ends the last line with CRLF).
+ * Consumes all of in when cap >= opes_mime_encode_bound(e, in_len), else
+ * as much as fits (*in_used). @return OPES_OK, OPES_EOVERFLOW, OPES_EINVAL.
+ */
+OPES_API opes_status opes_mime_encode(opes_mime_encoder *e, const char *in, size_t in_len,
+                                      int eof, char *out, size_t cap, size_t *in_used,
+                                      size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OPES_MIME_H */
