@@ -20,6 +20,7 @@ returned header):
     parser does not matter; a value that does not parse is compared as text;
   - a key absent on one side equals an empty value (null, "", [], false) on
     the other; any other missing or extra key fails.
+Each report is also given in CRLF form (its wire form).
 For not-dsn/: exit status 2 and {"dsn": false}. For real.mbox with --mbox:
 one line per message, `offset` = the byte offset of its From_ line, each
 object equal to the expectation for the fixture it came from; real.mbox.gz
@@ -170,6 +171,25 @@ else:
             continue
         check(act.get("dsn") is True, "%s: dsn true" % name)
         compare_obj(name, exp, act, skip=("dsn",))
+
+    # the same reports in their wire form (CRLF), as a filter or an MTA hook
+    # would hand them over: the expectation is recomputed from the CRLF bytes
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in reports:
+            name = os.path.relpath(path, FIX) + " (CRLF)"
+            with open(path, "rb") as f:
+                crlf = f.read().replace(b"\n", b"\r\n")
+            tpath = os.path.join(tmp, "crlf.eml")
+            with open(tpath, "wb") as f:
+                f.write(crlf)
+            rc, out, err = run(["dsn", "parse", tpath])
+            check(rc == 0, "%s: exit 0, got %d" % (name, rc))
+            try:
+                act = json.loads(decode(out))
+            except ValueError:
+                check(False, "%s: output is one JSON object: %r" % (name, out[:200]))
+                continue
+            compare_obj(name, expect.expect_bytes(crlf), act, skip=("dsn",))
 
     for path in not_dsn:
         name = os.path.relpath(path, FIX)
