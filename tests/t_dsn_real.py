@@ -27,6 +27,7 @@ object equal to the expectation for the fixture it came from; real.mbox.gz
 gives the same lines in a zlib build and fails clearly without zlib.
 """
 import email.utils
+import gzip
 import json
 import os
 import subprocess
@@ -38,6 +39,7 @@ FIX = os.path.join(HERE, "fixtures", "dsn")
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, FIX)
 import expect  # noqa: E402
+import mta_driver  # noqa: E402
 
 B = os.environ.get("B", "build")
 OPES = os.path.join(B, "opes")
@@ -123,9 +125,6 @@ def compare_obj(where, exp, act, skip=()):
 def decode(out):
     return out.decode("utf-8", "surrogateescape")
 
-
-import gzip  # noqa: E402
-import mta_driver  # noqa: E402
 
 # ---------------------------------------------------------------- the fixtures
 # (these checks need no libopes: the fixtures, the mbox and the expectation
