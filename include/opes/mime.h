@@ -367,7 +367,9 @@ OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
  * consumed, and with eof what is held is written too, when cap >= in_len +
  * OPES_MIME_DECODE_SLACK; else as much as fits, *in_used says how much
  * (call again with the rest, and with eof until *in_used == in_len and
- * there was room for the flush). eof: this is the last piece. The output
+ * there was room for the flush). One input octet may release up to
+ * OPES_MIME_DECODE_SLACK octets at once: a call with a smaller cap may
+ * consume nothing. eof: this is the last piece. The output
  * does not depend on how the body is split into pieces.
  * @return OPES_OK; OPES_EBAD_BASE64 / OPES_EBAD_QP only when
  *         decoder flags cannot express the damage (never for the tolerated
