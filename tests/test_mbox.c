@@ -770,6 +770,7 @@ static int split_file(const char *path, const char *variant)
     unsigned bflags = 0;
     char from[OPES_MBOX_FROM_MAX];
     size_t from_len = 0;
+    int rc = 0;
     if (!f)
         return 2;
     while ((k = fread(buf, 1, sizeof buf, f)) > 0)
@@ -788,7 +789,8 @@ static int split_file(const char *path, const char *variant)
             continue;
         if (st != OPES_OK) {
             printf("X %s %llu\n", opes_status_name(st), (unsigned long long)ev.offset);
-            return 1;
+            rc = 1;
+            break;
         }
         if (ev.type == OPES_MBOX_EV_MESSAGE_BEGIN) {
             begin = ev.offset;
@@ -812,7 +814,8 @@ static int split_file(const char *path, const char *variant)
     opes_mbox_reader_free(r);
     lfree(&in);
     lfree(&msg);
-    return 0;
+    fflush(stdout);
+    return rc;
 }
 
 int main(int argc, char **argv)
