@@ -54,8 +54,11 @@ B := $(BUILD)
 
 # zlib: optional. auto = use it when <zlib.h> compiles and links.
 ZLIB ?= auto
+# (inside $(shell ...) GNU make < 4.3 needs "#" written as \#, and 4.3 keeps
+# that backslash: take "#" from a variable, which works in both)
+HASH := \#
 ifeq ($(ZLIB),auto)
-ZLIB := $(shell printf '\#include <zlib.h>\nint main(void){return zlibVersion()==0;}\n' | \
+ZLIB := $(shell printf '$(HASH)include <zlib.h>\nint main(void){return zlibVersion()==0;}\n' | \
           $(CC) -x c - -o /dev/null -lz >/dev/null 2>&1 && echo 1 || echo 0)
 endif
 ifeq ($(ZLIB),1)
@@ -145,23 +148,23 @@ deps:
 # ---- fuzzing ---------------------------------------------------------------
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-              -std=c11 -Iinclude -Isrc -DOPES_HAVE_ZLIB=0
+              -std=c11 -Iinclude -Isrc $(ZLIB_CFLAGS)
 fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS) src/internal.h
 	@mkdir -p build-fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(ZLIB_LIBS)
 
 # Replay: each harness linked with fuzz/standalone.c (no libFuzzer runtime
 # needed) under ASan+UBSan, run over its corpus.
 REPLAY_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-                -fno-omit-frame-pointer -std=c11 -Iinclude -Isrc -DOPES_HAVE_ZLIB=0
+                -fno-omit-frame-pointer -std=c11 -Iinclude -Isrc $(ZLIB_CFLAGS)
 fuzz-replay: $(patsubst %,build-replay/fuzz_%,$(FUZZ_NAMES))
 	@sh fuzz/replay.sh build-replay $(FUZZ_NAMES)
 build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) $(wildcard src/*.h)
 	@mkdir -p build-replay
 	@$(if $(Q),echo "  REPLAY  $@")
-	$(Q)$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC)
+	$(Q)$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC) $(ZLIB_LIBS)
 
 # ---- benchmarks ------------------------------------------------------------
 bench: $(STATIC) | $(B)/bench

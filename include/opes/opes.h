@@ -7,7 +7,7 @@
  *
  * Layers (arrows point down only): core (status, version, utf8) -> smtp
  * (smtp_config, path, params, xtext, command, reply, enhanced, ehlo, data, session) -> mail
- * (header, uri, date, received) -> opes (trace, bypass) / dsn.
+ * (header, uri, date, received, mbox) -> opes (trace, bypass) / dsn.
  */
 #ifndef OPES_OPES_H
 #define OPES_OPES_H
@@ -34,5 +34,6 @@
 #include "bypass.h"
 #include "mime.h"
 #include "dsn.h"
+#include "mbox.h"
 
 #endif /* OPES_OPES_H */

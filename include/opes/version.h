@@ -29,7 +29,10 @@ OPES_API const char *opes_version_str(void);
 
 /** Bits of opes_features(). */
 enum opes_feature {
-    OPES_FEATURE_ZLIB = 1u << 0 /* built with zlib (gzip input for mbox readers) */
+    /** Built with zlib: the mbox reader (<opes/mbox.h>) reads gzip-compressed
+     *  mailboxes (OPES_MBOX_INPUT_GZIP, and OPES_MBOX_INPUT_AUTO detecting
+     *  the 1f 8b magic). Without it such input is OPES_EUNSUPPORTED. */
+    OPES_FEATURE_ZLIB = 1u << 0
 };
 
 /**
