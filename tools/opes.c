@@ -439,6 +439,8 @@ int main(int argc, char **argv)
         return cmd_reply(argc - 1, argv + 1);
     if (strcmp(c, "bypass") == 0)
         return cmd_bypass(argc - 1, argv + 1);
+    if (strcmp(c, "dsn") == 0)
+        return cmd_dsn(argc - 1, argv + 1);
     usage_error("unknown command", c);
     return EX_USAGE;
 }
