@@ -882,7 +882,7 @@ static opes_status head(opes_dsn_builder *b, out *o)
     TRY(plain_field(o, "Message-ID", r->message_id));
     s.n = 0;
     outer_subject(b, &s);
-    TRY(field(o, "Subject", s.p, s.n, 0));
+    TRY(field(o, "Subject", s.p, s.n, hu));
     TRY(cfield(o, "MIME-Version", "1.0"));
     s.n = 0;
     sb_puts(&s, p->global ? "multipart/report; report-type=global-delivery-status; boundary=\""

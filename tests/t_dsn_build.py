@@ -141,6 +141,21 @@ check(env["requiretls"] is False and env["ret"] == "full", "envelope requiretls/
 rc2, out2, _ = run(args[:-4] + ["--envelope-out", env_path], ORIG)
 check(rc2 == 0 and out2 == out, "stdin gives the same report")
 
+# ---- the remaining per-message fields -----------------------------------
+rc, out, err = run(FIXED + ["--sender", "alice@example.org", "--dsn-gateway", "gw.example.org",
+                            "--received-from-mta", "dns; a.example.org",
+                            "--opes-service", SPAM, "--not-bypassable",
+                            "--recipient", "bob@example.com", "--remote-mta", "x-local; mta7",
+                            "--original", orig_path])
+pm = list(parse(out).iter_parts())[1].get_payload()[0]
+rb = list(parse(out).iter_parts())[1].get_payload()[1]
+check(pm["DSN-Gateway"] == "dns; gw.example.org", "DSN-Gateway")
+check(pm["Received-From-MTA"] == "dns; a.example.org", "Received-From-MTA as given")
+check(pm["X-OPES-Service"] == SPAM and pm["X-OPES-Bypassable"] == "no", "X-OPES-Bypassable no")
+check(rb["Remote-MTA"] == "x-local; mta7", "Remote-MTA with its own type")
+check(rb["Status"] == "5.0.0", "default status for failed (RFC 3461 6.3 (g))")
+check("may not be bypassed" in list(parse(out).iter_parts())[0].get_content(), "not bypassable")
+
 # ---- RET=HDRS: text/rfc822-headers, header intact -----------------------
 rc, out, err = run(FIXED + ["--sender", "alice@example.org", "--ret", "hdrs",
                             "--recipient", "bob@example.com", "--original", orig_path])
