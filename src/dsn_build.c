@@ -786,21 +786,37 @@ static opes_status addr_field(opes_dsn_builder *b, out *o, const char *name, ope
     return field(o, name, s.p, s.n, 0);
 }
 
+/* A continuation of the field before: " " value CRLF, folded as
+ * opes_header_field_build() folds (it is built as a field and its name and
+ * colon are dropped; the lines come out shorter than needed, never longer). */
+static opes_status continuation(out *o, const char *name, const char *v, size_t vl)
+{
+    size_t n = 0, drop = strlen(name) + 1, before = o->w.len;
+    opes_status st = field(o, name, v, vl, 0);
+    if (st != OPES_OK)
+        return st;
+    n = o->w.len - before;
+    if (o->w.dst != NULL && o->w.len <= o->w.cap)
+        memmove(o->w.dst + before, o->w.dst + before + drop, n - drop);
+    o->w.len -= drop;
+    return OPES_OK;
+}
+
+/* RFC 3464 9.2: "For multi-line SMTP replies, it is necessary to insert a
+ * SPACE before each line after the first": each reply line after the first
+ * is a continuation line of the field. */
 static opes_status diag_field(opes_dsn_builder *b, out *o, opes_str d)
 {
     sb s = {b->scratch, 0, SCRATCH_MAX};
     size_t pos = 0, lb, le;
-    if (d.len == 0)
+    if (d.len == 0 || !diag_next(d, &pos, &lb, &le))
         return OPES_OK;
     sb_puts(&s, "smtp; ");
-    int first = 1;
-    while (diag_next(d, &pos, &lb, &le)) {
-        if (!first)
-            sb_puts(&s, " "); /* RFC 3464 9.2: a SPACE before each later line */
-        sb_put(&s, d.ptr + lb, le - lb);
-        first = 0;
-    }
-    return field(o, "Diagnostic-Code", s.p, s.n, 0);
+    sb_put(&s, d.ptr + lb, le - lb);
+    TRY(field(o, "Diagnostic-Code", s.p, s.n, 0));
+    while (diag_next(d, &pos, &lb, &le))
+        TRY(continuation(o, "Diagnostic-Code", d.ptr + lb, le - lb));
+    return OPES_OK;
 }
 
 static void delimiter(opes_dsn_builder *b, out *o, int close)

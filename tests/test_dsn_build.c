@@ -435,12 +435,12 @@ static void test_fields(void)
         "Remote-MTA: dns; mx.ivory.edu\r\n"
         "Diagnostic-Code: smtp; 550 error - no such recipient\r\n"
         "Last-Attempt-Date: Sun, 6 Dec 2026 05:05:00 +0000\r\nFinal-Log-ID: abc123\r\n\r\n",
-        /* RFC 3464 9.2: "insert a SPACE before each line after the first";
-         * the field is folded where it passes 78 columns */
+        /* RFC 3464 9.2, its example: "insert a SPACE before each line
+         * after the first" */
         "\r\n\r\nFinal-Recipient: rfc822;dave@example.com\r\nAction: delayed\r\n"
         "Status: 4.4.1\r\n"
-        "Diagnostic-Code: smtp; 550-mailbox unavailable 550 user has moved with no\r\n"
-        " forwarding address\r\n"
+        "Diagnostic-Code: smtp; 550-mailbox unavailable\r\n"
+        " 550 user has moved with no forwarding address\r\n"
         "Will-Retry-Until: Mon, 7 Dec 2026 05:00:00 +0000\r\n\r\n",
         "\r\n\r\nFinal-Recipient: rfc822;erin@example.com\r\nAction: failed\r\n"
         "Status: 5.7.1\r\nX-OPES-Service: http://opes.example.net/virus\r\n"
@@ -531,7 +531,15 @@ static void test_options(void)
     /* LF line ends */
     r.flags = OPES_DSN_F_LF;
     r.ret = OPES_DSN_RET_HDRS;
+    p.diagnostic =
+        S("550-a\n550-b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b b "
+          "b b b b\n550 c");
     b = build(&r, ORIG, sizeof ORIG - 1, 0, "S", 0);
+    /* a continuation longer than a line is folded again; LF line ends */
+    CHECK(contains(&b, "\nDiagnostic-Code: smtp; 550-a\n"
+                       " 550-b b b b b b b b b b b b b b b b b b b b b b b b b b b b b\n"
+                       " b b b b b b b b b b b\n 550 c\n"));
+    p.diagnostic = S("");
     CHECK(contains(&b, "\nMIME-Version: 1.0\nContent-Type: multipart/report;"));
     CHECK(contains(&b, "\n--=_S.00--\n"));
     free(b.buf);

@@ -158,7 +158,9 @@ typedef struct opes_dsn_recipient {
     opes_str remote_mta;   /* "mx.example.net" (type dns) or "type; name" */
     /** The SMTP reply as received, one reply line after another separated by
      *  CRLF or LF ("550-first\r\n550 second"): Diagnostic-Code: smtp; with
-     *  a SPACE before each line after the first (RFC 3464 9.2). */
+     *  each line after the first a continuation line, a SPACE before it
+     *  (RFC 3464 9.2). Each line: 3 digits, then "-" (all but the last) or
+     *  SP or nothing (the last). */
     opes_str diagnostic;
     opes_str last_attempt_date; /* RFC 5322 date-time, numeric zone */
     opes_str final_log_id;
