@@ -674,6 +674,15 @@ opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report 
     b->plan = *p;
     b->r = r;
     b->state = ST_PREPARED;
+    /* every value through its field builder now, so that the build calls
+     * can only run out of room */
+    size_t n = 0;
+    opes_status st = opes_dsn_build_head(b, NULL, 0, &n);
+    if (st != OPES_OK && st != OPES_ENOSPC) {
+        b->state = ST_ENDED;
+        memset(plan, 0, sizeof *plan);
+        return st;
+    }
     return OPES_OK;
 }
 

@@ -648,6 +648,7 @@ static void test_refusals(void)
         {5, "yesterday", OPES_EBAD_DATE},
         {6, "opes/sys", OPES_EURI_NOT_ABSOLUTE},  /* OPES URI */
         {7, "b\xFF@example.com", OPES_EBAD_UTF8}, /* address */
+        {8, "id\x01", OPES_EBAD_CHAR},            /* a control: its field refuses it */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         base_report(&r, &p);
@@ -674,8 +675,11 @@ static void test_refusals(void)
         case 6:
             r.opes_system = v;
             break;
-        default:
+        case 7:
             p.final_recipient = v;
+            break;
+        default:
+            p.final_log_id = v;
             break;
         }
         built b = build(&r, ORIG, sizeof ORIG - 1, 0, "S", 0);

@@ -320,7 +320,12 @@ OPES_API opes_status opes_dsn_builder_original_field(const opes_dsn_builder *b, 
  *         line that does not start with a reply code); OPES_EEXIST (every
  *         boundary candidate occurs in the original or the report);
  *         OPES_ESTATE (before _end); OPES_EINVAL (a required value missing,
- *         will_retry_until without DELAYED, an unknown action or flag).
+ *         will_retry_until without DELAYED, an unknown action or flag); and
+ *         a status of opes_header_field_build() for a value its field
+ *         refuses (OPES_EBAD_CHAR for a control character, OPES_EBAD_UTF8),
+ *         or of opes_bypass_header_build() for a service URI it refuses: the
+ *         head is built (size query) here, so the build calls below can
+ *         only run out of room.
  */
 OPES_API opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report *r,
                                               opes_dsn_plan *plan);
@@ -331,8 +336,7 @@ OPES_API opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_ds
  * header (or the redacted part). Builder convention: OPES_OK with *len
  * written, OPES_ENOSPC with *len the size needed (the size query, dst NULL
  * and cap 0, gives the same size); no NUL is written.
- * @return also OPES_ESTATE (not prepared), OPES_EOVERFLOW, OPES_EINVAL, and
- *         a status of opes_header_field_build() on a value it refuses.
+ * @return also OPES_ESTATE (not prepared), OPES_EOVERFLOW, OPES_EINVAL.
  */
 OPES_API opes_status opes_dsn_build_head(opes_dsn_builder *b, char *dst, size_t cap, size_t *len);
 
