@@ -581,11 +581,3 @@ out:
     opes_dsn_builder_free(b);
     return rcode;
 }
-
-int cmd_dsn(int argc, char **argv)
-{
-    if (argc >= 2 && strcmp(argv[1], "build") == 0)
-        return cmd_dsn_build(argc - 1, argv + 1);
-    usage_error("dsn: unknown or missing subcommand", argc >= 2 ? argv[1] : NULL);
-    return EX_USAGE;
-}

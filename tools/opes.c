@@ -439,8 +439,12 @@ int main(int argc, char **argv)
         return cmd_reply(argc - 1, argv + 1);
     if (strcmp(c, "bypass") == 0)
         return cmd_bypass(argc - 1, argv + 1);
-    if (strcmp(c, "dsn") == 0)
-        return cmd_dsn(argc - 1, argv + 1);
+    if (strcmp(c, "dsn") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "build") == 0)
+            return cmd_dsn_build(argc - 2, argv + 2);
+        usage_error("dsn: unknown or missing subcommand", argc >= 3 ? argv[2] : NULL);
+        return EX_USAGE;
+    }
     usage_error("unknown command", c);
     return EX_USAGE;
 }
