@@ -53,6 +53,22 @@ static size_t qp_decode(const char *in, size_t n, char *out)
     return o;
 }
 
+/* The library's own decoder on the encoder's output: the input again. */
+static void roundtrip(int cte, const char *in, size_t n)
+{
+    size_t en, used = 0, dn = 0;
+    char *enc = encode(cte, in, n, 0, &en);
+    char *dec = malloc(en + 4);
+    opes_mime_decoder d;
+    CHECK_ST(opes_mime_decoder_init(&d, cte), OPES_OK);
+    CHECK_ST(opes_mime_decode(&d, enc, en, 1, dec, en + 4, &used, &dn), OPES_OK);
+    CHECK_EQ(used, en);
+    CHECK_MEM(dec, dn, in, n);
+    CHECK_EQ(d.flags, 0);
+    free(enc);
+    free(dec);
+}
+
 static void test_encoders(void)
 {
     /* RFC 4648 10 */
@@ -120,6 +136,11 @@ static void test_encoders(void)
         free(d);
         free(o);
     }
+    /* through opes_mime_decode() */
+    roundtrip(OPES_MIME_CTE_BASE64, big, sizeof big);
+    roundtrip(OPES_MIME_CTE_QP, txt, sizeof txt);
+    roundtrip(OPES_MIME_CTE_QP, qin, sizeof qin - 1);
+    roundtrip(OPES_MIME_CTE_QP, "x \t", 3);
     /* a short output buffer: some consumed, never more than fits */
     opes_mime_encoder e;
     char small[10];
@@ -303,6 +324,35 @@ static int contains(const built *b, const char *s)
     return 0;
 }
 
+/* The report walked with the library's MIME walker: the types of the
+ * entities at depth 0 and 1, joined by " ", and the number of events. */
+static void walk_types(const built *b, char *types, size_t cap)
+{
+    opes_mime_walker *w = NULL;
+    opes_mime_event ev;
+    size_t off = 0, used = 0;
+    types[0] = '\0';
+    CHECK_ST(opes_mime_walker_new(&w, NULL), OPES_OK);
+    for (int guard = 0; guard < 10000; guard++) {
+        opes_status st = opes_mime_walk(w, b->buf + off, b->len - off, 1, &used, &ev);
+        CHECK_ST(st, OPES_OK);
+        if (st != OPES_OK)
+            break;
+        off += used;
+        if (ev.type == OPES_MIME_EV_PART && ev.part.depth <= 1) {
+            size_t n = strlen(types);
+            snprintf(types + n, cap - n, "%s%.*s/%.*s", n ? " " : "", (int)ev.part.type.len,
+                     ev.part.type.ptr, (int)ev.part.subtype.len, ev.part.subtype.ptr);
+        }
+        if (ev.type == OPES_MIME_EV_END_PART && ev.part.depth == 0)
+            CHECK_EQ(ev.part.flags & OPES_MIME_PF_UNTERMINATED, 0);
+        if (ev.type == OPES_MIME_EV_END)
+            break;
+    }
+    CHECK_EQ(off, b->len);
+    opes_mime_walker_free(w);
+}
+
 static void base_report(opes_dsn_report *r, opes_dsn_recipient *p)
 {
     memset(r, 0, sizeof *r);
@@ -380,6 +430,12 @@ static void test_exact(void)
     CHECK_EQ(b.plan.envelope.requiretls, 0);
     CHECK_STR(b.plan.envelope.reverse_path, "");
     CHECK_STR(b.plan.envelope.recipient, "alice@example.org");
+    /* the library's MIME walker reads the same structure */
+    char types[256];
+    walk_types(&b, types, sizeof types);
+    CHECK_MEM(types, strlen(types),
+              "multipart/report text/plain message/delivery-status text/rfc822-headers",
+              strlen("multipart/report text/plain message/delivery-status text/rfc822-headers"));
     /* the same, fed one byte at a time */
     built c = build(&r, ORIG, sizeof ORIG - 1, 1, "S", 0);
     CHECK_MEM(c.buf, c.len, b.buf, b.len);
@@ -465,6 +521,11 @@ static void test_fields(void)
         if (!ok)
             fprintf(stderr, "    missing: %s\n", want[i]);
     }
+    char types[256];
+    walk_types(&b, types, sizeof types);
+    CHECK_MEM(types, strlen(types),
+              "multipart/report text/plain message/delivery-status message/rfc822",
+              strlen("multipart/report text/plain message/delivery-status message/rfc822"));
     /* a failure and RET unset: the full message (RFC 6522 3) */
     CHECK_EQ(b.plan.ret, OPES_DSN_RET_FULL);
     CHECK_EQ(b.plan.part, OPES_DSN_PART_MESSAGE);
