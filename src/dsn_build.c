@@ -277,6 +277,39 @@ static void header_end(opes_dsn_builder *b, uint64_t end, uint64_t body)
     b->body_start = body;
 }
 
+/* Body bytes: the same three facts as for the header bytes, found a
+ * chunk at a time (the one pass's hot loop). */
+static void body_bytes(opes_dsn_builder *b, const char *p, size_t n)
+{
+    const uint64_t base = b->size; /* stream offset of p[0] */
+    size_t lim = n, i = 0;
+    for (size_t k = 0; !b->body8 && k < n; k++)
+        if ((unsigned char)p[k] >= 0x80 || p[k] == '\0')
+            b->body8 = 1;
+    /* the last line end whose octet is within the limit */
+    if (b->limit > 0)
+        lim = b->limit <= base ? 0 : b->limit - base < n ? (size_t)(b->limit - base) : n;
+    for (size_t j = lim; j > 0; j--) {
+        if (p[j - 1] == '\n') {
+            b->last_eol = base + j;
+            break;
+        }
+    }
+    /* the candidates: with no prefix matched and no match waiting for its
+     * digits, only an "=" (the prefix's first octet) can start one */
+    while (i < n) {
+        if (b->m.k == 0 && b->m.pend < 0) {
+            const char *q = memchr(p + i, '=', n - i);
+            if (q == NULL)
+                break;
+            i = (size_t)(q - p);
+        }
+        match_byte(b, &b->m, p[i]);
+        i++;
+    }
+    b->size += n;
+}
+
 /* see opes/dsn.h */
 opes_status opes_dsn_builder_feed(opes_dsn_builder *b, const char *buf, size_t len)
 {
@@ -285,16 +318,15 @@ opes_status opes_dsn_builder_feed(opes_dsn_builder *b, const char *buf, size_t l
     if (b->state != ST_FEEDING)
         return OPES_ESTATE;
     for (size_t i = 0; i < len; i++, b->size++) {
+        if (b->hdr_done) {
+            body_bytes(b, buf + i, len - i);
+            return OPES_OK;
+        }
         char c = buf[i];
         unsigned char u = (unsigned char)c;
         match_byte(b, &b->m, c);
         if (c == '\n' && (b->limit == 0 || b->size + 1 <= b->limit))
             b->last_eol = b->size + 1;
-        if (b->hdr_done) {
-            if (u >= 0x80 || u == 0)
-                b->body8 = 1;
-            continue;
-        }
         if (b->cr_at_start) {
             b->cr_at_start = 0;
             if (c == '\n') {
