@@ -156,6 +156,34 @@ check(rb["Remote-MTA"] == "x-local; mta7", "Remote-MTA with its own type")
 check(rb["Status"] == "5.0.0", "default status for failed (RFC 3461 6.3 (g))")
 check("may not be bypassed" in list(parse(out).iter_parts())[0].get_content(), "not bypassable")
 
+# ---- against a real MTA: Postfix's report for the same envelope ---------
+# tests/fixtures/dsn/postfix/03-failed.eml answers MAIL ... ENVID=pf-03+2Bmixed and
+# RCPT TO:<reject2@remote.test> ORCPT=rfc822;reject2+2Btag@remote.test: the values
+# are given to us decoded (here by `opes xtext decode`), and Postfix's
+# Original-Envelope-Id and Original-Recipient must be what we write.
+FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "dsn", "postfix",
+                   "03-failed.eml")
+if os.path.exists(FIX):
+    pf = parse(open(FIX, "rb").read())
+    pf_ds = [p for p in pf.walk() if p.get_content_type() == "message/delivery-status"][0]
+    pf_blocks = pf_ds.get_payload()
+    pf_r = [b for b in pf_blocks[1:] if "reject2@" in str(b["Final-Recipient"])][0]
+
+    def xdec(v):
+        p = subprocess.run([OPES, "xtext", "decode", v], capture_output=True, timeout=30)
+        return p.stdout.decode()
+    envid, orcpt = xdec("pf-03+2Bmixed"), xdec("reject2+2Btag@remote.test")
+    rc, out, err = run(FIXED + ["--sender", "sender@example.test", "--envid", envid,
+                                "--recipient", "reject2@remote.test", "--status", "5.1.1",
+                                "--orcpt", "rfc822;" + orcpt, "--remote-mta", "127.0.0.1"], ORIG)
+    ours = list(parse(out).iter_parts())[1].get_payload()
+    check(ours[0]["Original-Envelope-Id"] == pf_blocks[0]["Original-Envelope-Id"] == "pf-03+mixed",
+          "Original-Envelope-Id as Postfix writes it")
+    check(ours[1]["Original-Recipient"] == pf_r["Original-Recipient"],
+          "Original-Recipient as Postfix writes it: %r" % str(pf_r["Original-Recipient"]))
+    check(ours[1]["Remote-MTA"] == pf_r["Remote-MTA"] and ours[1]["Action"] == pf_r["Action"] and
+          ours[1]["Status"] == pf_r["Status"], "Remote-MTA, Action, Status as Postfix")
+
 # ---- RET=HDRS: text/rfc822-headers, header intact -----------------------
 rc, out, err = run(FIXED + ["--sender", "alice@example.org", "--ret", "hdrs",
                             "--recipient", "bob@example.com", "--original", orig_path])
