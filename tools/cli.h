@@ -35,5 +35,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_reply(int argc, char **argv);
 /* opes bypass decide (tools/cmd_bypass.c) */
 int cmd_bypass(int argc, char **argv);
+/* opes dsn build (tools/cmd_dsn_build.c) */
+int cmd_dsn_build(int argc, char **argv);
 
 #endif

@@ -64,6 +64,17 @@ static const char help_text[] =
     "  bypass decide --services FILE [--sender ADDR] [--mail-bypass VALUE]\n"
     "        (--rcpt ADDR [--rcpt-bypass VALUE])... [MESSAGE]\n"
     "                           the bypass decision table as JSON\n"
+    "  dsn build --reporting-mta MTA [--sender ADDR] [--opes-system URI]\n"
+    "            [--opes-service URI [--bypassable]] [--ret full|hdrs] [--envid ID]\n"
+    "            [--requiretls] [--redact] [--arrival-date D] [--date D]\n"
+    "            [--message-id ID] [--boundary SEED] [--envelope-out FILE]\n"
+    "            (--recipient ADDR [--action A] [--status X.Y.Z] [--diagnostic R]\n"
+    "             [--orcpt TYPE;ADDR] [--notify LIST] [--remote-mta MTA]\n"
+    "             [--last-attempt D] [--opes-service URI [--bypassable]])...\n"
+    "            [--original FILE]\n"
+    "                           a delivery status notification with the OPES\n"
+    "                           trace on stdout (FILE or stdin); exit 3 when none\n"
+    "                           is due; more options in docs/cli.md\n"
     "\n"
     "exit status: 0 done, 1 input found wanting, 2 input not readable as such,\n"
     "3 nothing to do, 64 usage error, 70 internal failure.\n";
@@ -439,6 +450,12 @@ int main(int argc, char **argv)
         return cmd_reply(argc - 1, argv + 1);
     if (strcmp(c, "bypass") == 0)
         return cmd_bypass(argc - 1, argv + 1);
+    if (strcmp(c, "dsn") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "build") == 0)
+            return cmd_dsn_build(argc - 2, argv + 2);
+        usage_error("dsn: unknown or missing subcommand", argc >= 3 ? argv[2] : NULL);
+        return EX_USAGE;
+    }
     usage_error("unknown command", c);
     return EX_USAGE;
 }

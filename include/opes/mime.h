@@ -441,7 +441,13 @@ OPES_API size_t opes_mime_encode_bound(const opes_mime_encoder *e, size_t in_len
 /**
  * Encode the next piece; eof flushes (and ends the last line with CRLF).
  * Consumes all of in when cap >= opes_mime_encode_bound(e, in_len), else
- * as much as fits (*in_used). @return OPES_OK, OPES_EOVERFLOW, OPES_EINVAL.
+ * as much as fits (*in_used). Base64 ends with its padding and a CRLF;
+ * quoted-printable ends with a soft line break ("=" CRLF) when its last line
+ * is not empty, so the decoded data is exactly the input (a CRLF of the
+ * input is a hard line break; a CR or LF alone is written =0D / =0A).
+ * @return OPES_OK, OPES_ENOSPC (eof given and all of in consumed, but the
+ *         final flush did not fit: call again with eof, no input and more
+ *         room), OPES_EOVERFLOW, OPES_EINVAL.
  */
 OPES_API opes_status opes_mime_encode(opes_mime_encoder *e, const char *in, size_t in_len,
                                       int eof, char *out, size_t cap, size_t *in_used,
