@@ -34,5 +34,6 @@
 #include "bypass.h"
 #include "mime.h"
 #include "dsn.h"
+#include "dsn_read.h"
 
 #endif /* OPES_OPES_H */
