@@ -513,6 +513,9 @@ struct opes_header_scanner {
     hdr_st st;    /* the unit being parsed, resumed across calls */
 };
 
+_Static_assert(sizeof(struct opes_header_scanner) <= OPES__HEADER_SCANNER_SIZE,
+               "OPES__HEADER_SCANNER_SIZE too small");
+
 static const size_t hdr_ceiling[OPES_HEADER_LIMIT__COUNT] = {
     OPES_MAX_HEADER_LINE, OPES_MAX_HEADER_FIELD, OPES_MAX_HEADER_FIELDS, OPES_MAX_HEADER_SECTION};
 

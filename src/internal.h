@@ -219,6 +219,12 @@ size_t opes__utf8_encode(uint32_t cp, unsigned char out[4]);
 opes_status opes__mailbox_parse_lenient(unsigned lenient, int utf8, const char *buf, size_t len,
                                         opes_path *out);
 
+/* ---- header scanner storage ----------------------------------------------
+ * Upper bound of sizeof(opes_header_scanner), so another object (the MIME
+ * walker) can embed one and start it with opes_header_scanner_init_in();
+ * header.c asserts it at compile time. */
+#define OPES__HEADER_SCANNER_SIZE 384
+
 /* ---- RFC 5322 lexical tokens (mail_lex.c): FWS, comments, CFWS ----------
  * Shared by the mail-layer parsers (date, received). A fold is CRLF WSP, or
  * LF WSP with OPES__LX_ALLOW_LF. Scanners work on b[0..len) from index i,

@@ -60,6 +60,11 @@ extern "C" {
 #define OPES_MIME_MAX_BOUNDARY 70
 /** RFC 6838 4.2: type and subtype names are at most 127 characters. */
 #define OPES_MIME_MAX_TYPE 127
+/** The longest run of bytes the walker may hold back at the end of a
+ *  multipart body before it can tell whether a delimiter starts there: a
+ *  line end, a delimiter line of at most 998 octets (RFC 2045 2.8; "--",
+ *  the boundary, "--", transport padding) and its line end. */
+#define OPES_MIME_HOLD 1002
 /** Longest charset parameter value kept by the walker (RFC 2978 names are
  *  at most 40 characters; the rest are refused as bad). */
 #define OPES_MIME_MAX_CHARSET 40
@@ -244,7 +249,14 @@ enum opes_mime_event_type {
      *  calls return OPES_ESTATE until opes_mime_walker_reset(). */
     OPES_MIME_EV_END = 7,
     /** An error (the call's status); offset is the offending byte's. */
-    OPES_MIME_EV_ERROR = 8
+    OPES_MIME_EV_ERROR = 8,
+    /** A delimiter line of a multipart (RFC 2046 5.1.1): data is its bytes,
+     *  the line end before "--" (absent when the delimiter starts the
+     *  multipart's body), "--", the boundary, "--" for a close-delimiter
+     *  (close is then 1), transport padding and the line end after it (or
+     *  none at the end of the input); part.id and depth are the
+     *  multipart's. */
+    OPES_MIME_EV_DELIMITER = 9
 };
 
 /** Stable snake_case name of an event type; NULL for an unknown one. */
@@ -259,6 +271,7 @@ typedef struct opes_mime_event {
     opes_str data;           /* BODY, PREAMBLE, EPILOGUE: a view into buf */
     uint64_t offset;         /* stream offset of the event's first byte; ERROR:
                                 of the offending byte */
+    int close;               /* DELIMITER: a close-delimiter */
 } opes_mime_event;
 
 /** The walker (opaque). */
@@ -343,11 +356,19 @@ typedef struct opes_mime_decoder {
  *  8bit, binary, none and unknown copy). @return OPES_OK, OPES_EINVAL. */
 OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
 
+/** Octets a decoder may hold between calls (quoted-printable holds white
+ *  space until it knows whether a line end follows, RFC 2045 6.7 rule (3);
+ *  a run longer than 32 octets is passed on unstripped). */
+#define OPES_MIME_DECODE_SLACK 40
+
 /**
- * Decode the next piece of a body. The whole input is consumed when cap >=
- * in_len (decoded data is never longer than the input plus 3 octets held
- * from earlier calls); else as much as fits, *in_used says how much. eof:
- * this is the last piece (flush what is held).
+ * Decode the next piece of a body. Decoded data is never longer than the
+ * input plus what was held from earlier calls, so the whole input is
+ * consumed, and with eof what is held is written too, when cap >= in_len +
+ * OPES_MIME_DECODE_SLACK; else as much as fits, *in_used says how much
+ * (call again with the rest, and with eof until *in_used == in_len and
+ * there was room for the flush). eof: this is the last piece. The output
+ * does not depend on how the body is split into pieces.
  * @return OPES_OK; OPES_EBAD_BASE64 / OPES_EBAD_QP only when
  *         decoder flags cannot express the damage (never for the tolerated
  *         cases listed in enum opes_mime_decode_flag); OPES_EINVAL.
