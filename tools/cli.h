@@ -35,5 +35,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_reply(int argc, char **argv);
 /* opes bypass decide (tools/cmd_bypass.c) */
 int cmd_bypass(int argc, char **argv);
+/* opes dsn parse (tools/cmd_dsn_parse.c) */
+int cmd_dsn_parse(int argc, char **argv);
 
 #endif

@@ -64,6 +64,8 @@ static const char help_text[] =
     "  bypass decide --services FILE [--sender ADDR] [--mail-bypass VALUE]\n"
     "        (--rcpt ADDR [--rcpt-bypass VALUE])... [MESSAGE]\n"
     "                           the bypass decision table as JSON\n"
+    "  dsn parse [FILE]         a delivery status report (FILE or stdin) as JSON;\n"
+    "                           exit 2 when the message is not one\n"
     "\n"
     "exit status: 0 done, 1 input found wanting, 2 input not readable as such,\n"
     "3 nothing to do, 64 usage error, 70 internal failure.\n";
@@ -439,6 +441,12 @@ int main(int argc, char **argv)
         return cmd_reply(argc - 1, argv + 1);
     if (strcmp(c, "bypass") == 0)
         return cmd_bypass(argc - 1, argv + 1);
+    if (strcmp(c, "dsn") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "parse") == 0)
+            return cmd_dsn_parse(argc - 2, argv + 2);
+        usage_error("dsn: unknown or missing subcommand", argc >= 3 ? argv[2] : NULL);
+        return EX_USAGE;
+    }
     usage_error("unknown command", c);
     return EX_USAGE;
 }

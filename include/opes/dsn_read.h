@@ -285,6 +285,9 @@ enum opes_dsn_report_flag {
 /** A report found in a message. Views into the message (or the scratch
  *  buffer for a decoded delivery-status part). */
 typedef struct opes_dsn_report {
+    int found;                    /* the delivery-status part was found: set also when
+                                     its content then fails to parse (a report found
+                                     wanting, not a message that is no report) */
     opes_dsn_content status;  /* the delivery-status content */
     opes_str report_type;     /* the report-type parameter as written, or empty */
     opes_str human;           /* the first part's body (still transfer-encoded) */
