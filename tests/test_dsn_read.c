@@ -511,6 +511,255 @@ static void test_limit(void)
     free(buf);
 }
 
+/* ---- whole reports (the fixtures of tests/vectors/dsn, README there) ---- */
+
+static opes_mime_walker *g_walker;
+
+static opes_status report(const char *name, unsigned flags, char *scratch, size_t cap,
+                          opes_dsn_report *r, size_t *need, char **msg)
+{
+    char path[256];
+    size_t n = 0;
+    snprintf(path, sizeof path, "tests/vectors/dsn/%s", name);
+    *msg = test_read_file(path, &n);
+    CHECK(*msg != NULL);
+    if (!*msg)
+        return OPES_EINVAL;
+    return opes_dsn_message_parse(g_walker, *msg, n, flags, scratch, cap, r, need);
+}
+
+static int ends_with(opes_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len >= n && memcmp(s.ptr + s.len - n, lit, n) == 0;
+}
+
+static int starts_with(opes_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len >= n && memcmp(s.ptr, lit, n) == 0;
+}
+
+/* the names of the returned header fields, joined by "|" */
+static const char *returned_names(const opes_dsn_report *r)
+{
+    static char out[512];
+    opes_header_field h;
+    size_t pos = 0, o = 0;
+    out[0] = '\0';
+    while (opes_dsn_returned_field_next(r, &pos, &h) == OPES_OK &&
+           o + h.name.len + 2 < sizeof out) {
+        if (o)
+            out[o++] = '|';
+        memcpy(out + o, h.name.ptr, h.name.len);
+        o += h.name.len;
+        out[o] = '\0';
+    }
+    return out;
+}
+
+static void test_report_rfc3464(void)
+{
+    opes_dsn_report r;
+    opes_dsn_iter it;
+    opes_dsn_recipient rc;
+    char *msg = NULL;
+    CHECK_ST(report("rfc3464-d1.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK(r.found);
+    CHECK_STR(r.report_type, "delivery-status");
+    /* the returned part is the RFC's placeholder, not a message: the walker
+     * fails there, after the delivery-status part */
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_WALK_ERROR);
+    CHECK(starts_with(r.human, "   The original message was received"));
+    CHECK(ends_with(r.human, "Message will be deleted from queue\r\n"));
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_MESSAGE);
+    CHECK(strcmp(r.returned_type, "message/rfc822") == 0);
+    CHECK_DEC(r.status.msg.reporting_mta, "cs.utk.edu");
+    CHECK_EQ(r.status.recipients, 1);
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_DEC(rc.final_recipient, "louisl@larry.slip.umd.edu");
+    CHECK_DEC(rc.diagnostic_code, "426 connection timed out");
+    free(msg);
+
+    CHECK_ST(report("rfc3464-d2.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.status.recipients, 3);
+    CHECK_EQ(r.status.recipient_flags, 0);
+    CHECK(starts_with(r.human, "   ----- The following addresses"));
+    free(msg);
+}
+
+static void test_report_mtas(void)
+{
+    opes_dsn_report r;
+    opes_dsn_iter it;
+    opes_dsn_recipient rc;
+    opes_dsn_field f;
+    char *msg = NULL;
+    size_t pos = 0;
+
+    /* Postfix-shaped, LF line ends: refused without OPES_DSN_READ_LF */
+    CHECK_ST(report("postfix-lf.eml", 0, NULL, 0, &r, NULL, &msg), OPES_EBARE_LF);
+    CHECK(!r.found);
+    free(msg);
+    CHECK_ST(report("postfix-lf.eml", OPES_DSN_READ_LF, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.flags, 0);
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_HEADERS);
+    CHECK(strcmp(r.returned_type, "text/rfc822-headers") == 0);
+    CHECK(strcmp(returned_names(&r), "Return-Path|Received|From|To|Subject|Message-ID|Date") == 0);
+    CHECK(starts_with(r.human, "This is the mail system at host mx.example.org."));
+    CHECK_DEC(r.status.msg.arrival_date, "Mon, 23 Nov 2026 14:23:00 +0100 (CET)");
+    CHECK_EQ(r.status.msg.arrival_date.flags, 0);
+    CHECK_EQ(r.status.msg.extensions, 2);
+    CHECK_ST(opes_dsn_field_next(r.status.msg.block, r.status.flags, &pos, &f), OPES_OK);
+    CHECK_EQ(f.id, OPES_DSNF_REPORTING_MTA);
+    CHECK_ST(opes_dsn_field_next(r.status.msg.block, r.status.flags, &pos, &f), OPES_OK);
+    CHECK_STR(f.name, "X-Postfix-Queue-ID");
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_DEC(rc.diagnostic_code, "550 5.1.1 <bob@example.com>: Recipient address rejected:    "
+                                  "User unknown in virtual mailbox table");
+    CHECK_STR(rc.status_code, "5.1.1");
+    free(msg);
+
+    /* Exim-shaped: Action before Final-Recipient, the message returned */
+    CHECK_ST(report("exim.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.flags, 0);
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_MESSAGE);
+    CHECK(starts_with(r.returned, "Return-path: <alice@example.org>\r\n"));
+    CHECK(ends_with(r.returned, "\r\nHello.\r\n"));
+    CHECK(starts_with(r.returned_header, "Return-path:"));
+    CHECK(ends_with(r.returned_header, "+0000\r\n\r\n"));
+    CHECK(strcmp(returned_names(&r), "Return-path|Received|To|Subject|Message-Id|From|Date") == 0);
+    CHECK(ends_with(r.human, "Recipient address rejected: User unknown\r\n"));
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_EQ(rc.flags, 0);
+    CHECK_DEC(rc.final_recipient, "nobody@example.com");
+    CHECK_DEC(rc.remote_mta, "mx.example.com");
+    free(msg);
+}
+
+static void test_report_global_opes(void)
+{
+    opes_dsn_report r;
+    opes_dsn_iter it;
+    opes_dsn_recipient rc;
+    opes_header_field h;
+    char *msg = NULL;
+    size_t pos = 0;
+
+    CHECK_ST(report("global.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_GLOBAL);
+    CHECK_EQ(r.status.flags, OPES_DSN_READ_UTF8);
+    CHECK(strcmp(r.returned_type, "message/global-headers") == 0);
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_HEADERS);
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    /* U+70AE is E7 82 AE, in its xtext form and raw */
+    CHECK_DEC(rc.original_recipient, "\xE7\x82\xAE@example.com");
+    CHECK_DEC(rc.final_recipient, "\xE7\x82\xAE@example.com");
+    CHECK_ST(opes_dsn_returned_field_next(&r, &pos, &h), OPES_OK);
+    CHECK_STR(h.name, "From");
+    CHECK_STR(h.raw, " J\xC3\xB6rg <j\xC3\xB6rg@example.org>");
+    free(msg);
+
+    CHECK_ST(report("opes.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_DEC(r.status.msg.opes_system, "http://opes.example.net/sys?site=7654");
+    CHECK_DEC(r.status.msg.opes_service, "http://scan.example.net/av");
+    CHECK_EQ(r.status.msg.bypassable, 0);
+    CHECK_DEC(r.status.msg.original_envelope_id, "QQ314159");
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_DEC(rc.opes_service, "http://scan.example.net/av");
+    CHECK_EQ(rc.bypassable, 0);
+    CHECK_STR(rc.status_code, "5.7.1");
+    CHECK(strcmp(returned_names(&r), "OPES-System|OPES-Via|Received|From|To|Subject|Message-ID") ==
+          0);
+    /* the trace block of the returned headers reads back with the trace
+     * reader's own parser */
+    pos = 0;
+    CHECK_ST(opes_dsn_returned_field_next(&r, &pos, &h), OPES_OK);
+    CHECK_EQ(h.lines, 2);
+    CHECK_ST(opes_dsn_returned_field_next(&r, &pos, &h), OPES_OK);
+    CHECK_STR(h.name, "OPES-Via");
+    {
+        opes_trace_cursor cur = {0, 0};
+        opes_trace_entry e;
+        size_t n = 0;
+        while (opes_trace_entry_next(h.raw.ptr, h.raw.len, &cur, &e, NULL) == OPES_OK)
+            n++;
+        CHECK_EQ(n, 3);
+        CHECK_STR(e.id, "http://scan.example.net/av");
+    }
+    free(msg);
+}
+
+static void test_report_nested_encoded(void)
+{
+    /* the delivery-status part of nested-base64.eml, decoded */
+    static const char ds[] = "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+                             "Final-Recipient: rfc822; carol@example.com\r\n"
+                             "Action: delayed\r\nStatus: 4.4.7\r\n"
+                             "Will-Retry-Until: Fri, 27 Nov 2026 14:23:00 +0100\r\n";
+    opes_dsn_report r;
+    opes_dsn_iter it;
+    opes_dsn_recipient rc;
+    char *msg = NULL, scratch[512];
+    size_t need = 0;
+    CHECK_ST(report("nested-base64.eml", 0, NULL, 0, &r, &need, &msg), OPES_ENOSPC);
+    CHECK_EQ(need, strlen(ds));
+    CHECK(r.found);
+    free(msg);
+    CHECK_ST(report("nested-base64.eml", 0, scratch, need - 1, &r, &need, &msg), OPES_ENOSPC);
+    CHECK_EQ(need, strlen(ds));
+    free(msg);
+    CHECK_ST(report("nested-base64.eml", 0, scratch, need, &r, &need, &msg), OPES_OK);
+    CHECK_EQ(need, 0);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_NESTED | OPES_DSN_REPORT_DECODED);
+    CHECK_MEM(r.status.content.ptr, r.status.content.len, ds, strlen(ds));
+    CHECK(r.status.content.ptr == scratch);
+    CHECK(starts_with(r.human, "Delivery to carol@example.com is delayed."));
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_NONE);
+    CHECK_EQ(r.returned_type[0], '\0');
+    size_t pos = 0;
+    opes_header_field h;
+    CHECK_ST(opes_dsn_returned_field_next(&r, &pos, &h), OPES_ENOTFOUND);
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_EQ(rc.action_value, OPES_DSN_ACTION_DELAYED);
+    CHECK_DEC(rc.will_retry_until, "Fri, 27 Nov 2026 14:23:00 +0100");
+    free(msg);
+}
+
+static void test_report_not_dsn(void)
+{
+    opes_dsn_report r;
+    char *msg = NULL;
+    /* a disposition notification is a multipart/report, not a DSN */
+    CHECK_ST(report("mdn.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
+    CHECK(!r.found);
+    free(msg);
+    /* text that looks like delivery-status content, in a plain message */
+    CHECK_ST(report("plain.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
+    free(msg);
+    CHECK_ST(opes_dsn_message_parse(g_walker, NULL, 0, 0, NULL, 0, &r, NULL), OPES_ENOTFOUND);
+    CHECK_ST(opes_dsn_message_parse(NULL, "x", 1, 0, NULL, 0, &r, NULL), OPES_EINVAL);
+    CHECK_ST(opes_dsn_message_parse(g_walker, "x", 1, 0, NULL, 1, &r, NULL), OPES_EINVAL);
+    CHECK_ST(opes_dsn_message_parse(g_walker, "x", 1, 1u << 7, NULL, 0, &r, NULL), OPES_EINVAL);
+
+    /* a report whose delivery-status part is malformed: found, and the
+     * content parser's status */
+    static const char bad[] = "Content-Type: multipart/report; report-type=delivery-status;"
+                              " boundary=b\r\n\r\n--b\r\n\r\nhuman\r\n--b\r\n"
+                              "Content-Type: message/delivery-status\r\n\r\n"
+                              "Reporting-MTA: dns; x.example\r\n\r\n--b--\r\n";
+    const char *g = guarded_copy(bad, strlen(bad));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(bad), 0, NULL, 0, &r, NULL), OPES_EBAD_DSN);
+    CHECK(r.found);
+    guarded_free(g);
+}
+
 int main(void)
 {
     test_d1();
@@ -521,5 +770,12 @@ int main(void)
     test_flags_and_errors();
     test_utf8_addresses();
     test_limit();
+    CHECK_ST(opes_mime_walker_new(&g_walker, NULL), OPES_OK);
+    test_report_rfc3464();
+    test_report_mtas();
+    test_report_global_opes();
+    test_report_nested_encoded();
+    test_report_not_dsn();
+    opes_mime_walker_free(g_walker);
     return TEST_END();
 }
