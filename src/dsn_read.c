@@ -108,7 +108,7 @@ static unsigned lx_opts(unsigned flags)
 opes_status opes__dsn_field_at(const char *b, size_t len, size_t pos, unsigned hflags,
                                opes_header_field *f, size_t *used, int *noeol, size_t *err)
 {
-    const char *p = b + pos;
+    const char *p = b ? b + pos : NULL;
     size_t n = len - pos;
     opes_status st = opes_header_field_parse(n ? p : NULL, n, hflags, 1, f, used);
     *noeol = 0;
@@ -528,7 +528,7 @@ opes_status opes_dsn_value_decode(const opes_dsn_field *f, char *dst, size_t cap
      * 256 octets); a folded one is unfolded into a small local buffer. */
     char tmp[1024];
     opes_str v = f->value;
-    if (memchr(v.ptr, '\n', v.len) != NULL || memchr(v.ptr, '\r', v.len) != NULL) {
+    if (v.len > 0 && (memchr(v.ptr, '\n', v.len) != NULL || memchr(v.ptr, '\r', v.len) != NULL)) {
         size_t n = 0;
         opes_status st = opes_header_unfold(tmp, sizeof tmp, &n, v.ptr, v.len);
         if (st == OPES_ENOSPC)
