@@ -8,14 +8,19 @@
  *
  * The walker is a push parser in the manner of opes_header_scan(): the caller
  * owns the bytes and re-presents what was not consumed; each call returns at
- * most one event and consumes exactly that event's bytes. It never copies a
- * body and never needs the whole message in memory: a body arrives as BODY
+ * most one event and consumes exactly that event's bytes, so the events'
+ * bytes tile the input (HEADER: the field; PART: the empty line ending the
+ * header section; BODY, PREAMBLE, EPILOGUE: data; DELIMITER: the delimiter
+ * line with the line end before it; END_PART and END: none). It never copies
+ * a body and never needs the whole message in memory: a body arrives as BODY
  * events, still transfer-encoded (decode with opes_mime_decoder where
- * wanted). It does not recurse on input: the entity stack is a fixed array
- * of OPES_MIME_MAX_DEPTH levels inside the walker. What the walker keeps of
- * an entity after its header bytes were consumed (media type, subtype,
- * boundary, charset) it copies into that fixed storage, so views it hands
- * out of it live until the next call.
+ * wanted). It does not recurse on input and does not allocate while
+ * walking: the entity stack is a fixed array of OPES_MIME_MAX_DEPTH + 1
+ * levels inside the walker, which also embeds the header scanner it runs
+ * over each entity's header section (reset per entity). What the walker
+ * keeps of an entity after its header bytes were consumed (media type,
+ * subtype, boundary, charset) it copies into that fixed storage, so views it
+ * hands out of it live until the next call.
  *
  * Structure (RFC 2046 5.1.1, 5.2.1):
  *  - A multipart entity's body is a preamble, parts separated by delimiter
@@ -34,13 +39,30 @@
  *  - Every other entity is a leaf.
  *  - Content-Type absent: text/plain; charset=us-ascii (RFC 2045 5.2), or
  *    message/rfc822 inside multipart/digest (RFC 2046 5.1.5); flagged
- *    OPES_MIME_PF_DEFAULT_TYPE. A Content-Type that does not parse is the
- *    default too (RFC 2045 5.2 "invalid"), flagged OPES_MIME_PF_BAD_TYPE; a
- *    multipart without a usable boundary is a leaf, flagged
+ *    OPES_MIME_PF_DEFAULT_TYPE. A Content-Type that does not parse is
+ *    text/plain (RFC 2045 5.2 "invalid"; also in a digest, as Python's email
+ *    reads it), flagged OPES_MIME_PF_BAD_TYPE; a multipart without a usable
+ *    boundary (absent, empty, over 70 characters, a character outside
+ *    bchars, or ending in a space: RFC 2046 5.1.1) is a leaf, flagged
  *    OPES_MIME_PF_NO_BOUNDARY. These are tolerances, not errors: mail with
  *    them exists and is still read.
- *  - The end of the input inside a multipart (no close-delimiter) ends every
- *    open entity, flagged OPES_MIME_PF_UNTERMINATED on their END_PART.
+ *  - A delimiter is "--" boundary at the start of a line, then "--" for a
+ *    close-delimiter, then transport padding (SP, HTAB), then a line end or
+ *    the end of the input; the whole line at most 998 octets (RFC 2045 2.8).
+ *    Anything else ("--boundaryX", "--boundary--X") is body. A delimiter of
+ *    any enclosing multipart also ends the entities inside it (RFC 2046
+ *    5.1.2): an inner multipart without its close-delimiter ends there, and
+ *    the end of the input ends every open entity. Such a multipart's
+ *    END_PART carries OPES_MIME_PF_UNTERMINATED.
+ *  - A part whose header section is cut by a delimiter (no empty line) has
+ *    an empty body. An empty line between the header and the body belongs to
+ *    the PART event; the body starts after it, and a delimiter may start
+ *    there without a line end before it.
+ *  - Line ends: CRLF. With OPES_MIME_LF, LF too. Without it, in a body where
+ *    a delimiter is looked for (inside a multipart), a bare CR or LF is an
+ *    error (OPES_EBARE_CR, OPES_EBARE_LF; smuggling material on SMTP);
+ *    with it, a bare CR there is data. The body of a message that is not
+ *    inside a multipart is passed through unchecked.
  */
 #ifndef OPES_MIME_H
 #define OPES_MIME_H
@@ -110,7 +132,8 @@ typedef struct opes_mime_content_type {
 } opes_mime_content_type;
 
 /**
- * Parse a Content-Type field body.
+ * Parse a Content-Type field body. CFWS (comments, folds with CRLF or LF)
+ * may surround each token; tokens are those of RFC 2045 5.1 (no tspecials).
  * @return OPES_OK; OPES_EBAD_MIME (type or subtype missing or not a token,
  *         junk before the first ";"); OPES_EINVAL.
  */
@@ -129,7 +152,8 @@ typedef struct opes_mime_param {
 } opes_mime_param;
 
 /**
- * Next parameter of a parameter list (opes_mime_content_type.params).
+ * Next parameter of a parameter list (opes_mime_content_type.params). Empty
+ * parameters (";;", a trailing ";") are skipped.
  * @param[in,out] pos  start at 0
  * @return OPES_OK (one parameter); OPES_ENOTFOUND (no more); OPES_EBAD_MIME
  *         (malformed: a missing "=", an unterminated quoted-string; pos is
@@ -205,7 +229,9 @@ enum opes_mime_part_kind {
  * An entity, as known once its header section has been read. The views
  * type, subtype, boundary and charset point into the walker (lower-cased
  * copies, except the boundary, which is kept as written) and live until the
- * next call on the walker.
+ * next call on the walker. A charset value over OPES_MIME_MAX_CHARSET
+ * octets is left empty. END_PART and DELIMITER events fill in kind, depth,
+ * index, id, flags and (multipart) boundary only.
  */
 typedef struct opes_mime_part {
     int kind;            /* enum opes_mime_part_kind */
@@ -228,14 +254,15 @@ enum opes_mime_event_type {
     /** Nothing yet: more bytes are needed (OPES_INCOMPLETE). */
     OPES_MIME_EV_NONE = 0,
     /** A header field of the entity being read: field (a stream offset in
-     *  field.offset), depth. */
+     *  field.offset; views into buf), depth, part.id (the entity's id). */
     OPES_MIME_EV_HEADER = 1,
     /** The entity's header section ended: part describes it. */
     OPES_MIME_EV_PART = 2,
     /** Bytes of a leaf body, as on the wire (still transfer-encoded): data,
-     *  a view into buf; offset is its stream offset. A body arrives in any
-     *  number of BODY events; it excludes the line end before the next
-     *  delimiter. */
+     *  a view into buf; offset is its stream offset; part.id its entity. A
+     *  body arrives in any number of BODY events, cut where the input was
+     *  cut (their concatenation does not depend on the split); it excludes
+     *  the line end before the next delimiter. Never empty. */
     OPES_MIME_EV_BODY = 3,
     /** Bytes of a multipart's preamble (before its first delimiter), data
      *  as for BODY. Ignorable (RFC 2046 5.1.1). */
@@ -310,10 +337,15 @@ OPES_API opes_status opes_mime_walker_set_limit(opes_mime_walker *w, int limit, 
  * unchanged, then what arrived since); eof says buf holds all that is left.
  * Each call consumes exactly the bytes of the event it returns (*used);
  * with OPES_INCOMPLETE nothing is consumed and the caller appends more. The
- * caller's buffer must be able to hold a header field plus one byte
- * (OPES_HEADER_LIMIT_FIELD + 1) and a delimiter line (OPES_MIME_MAX_BOUNDARY
- * + 1000 octets). Events and offsets do not depend on how the input is
- * split. An error is sticky.
+ * caller's buffer must be able to hold a header field plus one byte (the
+ * header scanner's field limit + 1: 65537 octets by default) and
+ * OPES_MIME_HOLD (1002) octets: inside a multipart, the walker holds back a
+ * line end and what follows it until it can tell whether a delimiter line
+ * starts there (at most a line end, a 998-octet line and its line end).
+ * Events and offsets do not depend on how the input is split, except that
+ * data (BODY, PREAMBLE, EPILOGUE) arrives in pieces that follow the split;
+ * joined, they are the same. An error is sticky. The header scanner runs
+ * with its default limits for each entity.
  *
  * @return OPES_OK (an event); OPES_INCOMPLETE; a header scanner status, or
  *         OPES_EMIME_TOO_DEEP, OPES_ETOO_MANY_ITEMS, OPES_EBARE_CR,
@@ -328,14 +360,18 @@ OPES_API opes_status opes_mime_walk(opes_mime_walker *w, const char *buf, size_t
 
 /** Decoder flags (opes_mime_decoder.flags after a call: what was seen). */
 enum opes_mime_decode_flag {
-    OPES_MIME_DF_JUNK = 1u << 0,      /* base64: characters outside the alphabet,
-                                         ignored (RFC 2045 6.8) */
-    OPES_MIME_DF_BAD_ESCAPE = 1u << 1,/* QP: "=" not followed by two hex digits or a
-                                         line end, passed through as written
-                                         (RFC 2045 6.7 note (1)) */
+    OPES_MIME_DF_JUNK = 1u << 0,      /* base64: characters outside the alphabet
+                                         other than CR and LF, or a "=" where no
+                                         pad can be; ignored (RFC 2045 6.8) */
+    OPES_MIME_DF_BAD_ESCAPE = 1u << 1,/* QP: "=" not followed by two hex digits or
+                                         (white space and) a line end, passed
+                                         through as written (RFC 2045 6.7 note (1)) */
     OPES_MIME_DF_LOWER_HEX = 1u << 2, /* QP: lower-case hex digits, accepted */
-    OPES_MIME_DF_TRUNCATED = 1u << 3, /* base64: the input ended inside a quantum */
-    OPES_MIME_DF_AFTER_PAD = 1u << 4  /* base64: data after "=" padding (ignored) */
+    OPES_MIME_DF_TRUNCATED = 1u << 3, /* base64: the input ended inside a quantum
+                                         (its whole octets are still written) or
+                                         with one "=" of two */
+    OPES_MIME_DF_AFTER_PAD = 1u << 4  /* base64: data after the "=" padding: the
+                                         end of the data (RFC 2045 6.8), ignored */
 };
 
 /**
@@ -367,7 +403,9 @@ OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
  * consumed, and with eof what is held is written too, when cap >= in_len +
  * OPES_MIME_DECODE_SLACK; else as much as fits, *in_used says how much
  * (call again with the rest, and with eof until *in_used == in_len and
- * there was room for the flush). eof: this is the last piece. The output
+ * there was room for the flush). One input octet may release up to
+ * OPES_MIME_DECODE_SLACK octets at once: a call with a smaller cap may
+ * consume nothing. eof: this is the last piece. The output
  * does not depend on how the body is split into pieces.
  * @return OPES_OK; OPES_EBAD_BASE64 / OPES_EBAD_QP only when
  *         decoder flags cannot express the damage (never for the tolerated
