@@ -148,7 +148,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
         switch (ev.type) {
         case OPES_MIME_EV_HEADER:
             end = ev.field.offset + ev.field.whole.len;
-            if (!report.on && opes_header_name_eq(&ev.field, "Content-Type")) {
+            if (!machine.on && opes_header_name_eq(&ev.field, "Content-Type")) {
                 opes_mime_content_type ct;
                 opes_mime_param p;
                 pending_rt.ptr = NULL;
@@ -164,15 +164,22 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
             const opes_mime_part *p = &ev.part;
             d = p->depth;
             end = p->body_offset;
+            /* a multipart/report; or one inside a candidate that has no
+             * delivery-status part so far (an MDN that carries a DSN): the
+             * inner one is tried instead */
+            if (p->kind == OPES_MIME_KIND_MULTIPART && is_type(p, "multipart", "report") &&
+                (!report.on || (!machine.on && p->depth > report.depth))) {
+                span_start(&report, p);
+                report_type = pending_rt;
+                memset(&human, 0, sizeof human);
+                memset(&machine, 0, sizeof machine);
+                memset(&returned, 0, sizeof returned);
+                memset(&retmsg, 0, sizeof retmsg);
+                pending_rt.ptr = NULL;
+                pending_rt.len = 0;
+                break;
+            }
             if (!report.on) {
-                if (p->kind == OPES_MIME_KIND_MULTIPART && is_type(p, "multipart", "report")) {
-                    span_start(&report, p);
-                    report_type = pending_rt;
-                    memset(&human, 0, sizeof human);
-                    memset(&machine, 0, sizeof machine);
-                    memset(&returned, 0, sizeof returned);
-                    memset(&retmsg, 0, sizeof retmsg);
-                }
                 pending_rt.ptr = NULL;
                 pending_rt.len = 0;
                 break;

@@ -740,6 +740,13 @@ static void test_report_not_dsn(void)
     CHECK_ST(report("mdn.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
     CHECK(!r.found);
     free(msg);
+    /* ... but one that carries a DSN: the inner report is read */
+    CHECK_ST(report("mdn-carrying-dsn.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_NESTED);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.status.recipients, 1);
+    CHECK(strcmp(returned_names(&r), "Return-path|Received|To|Subject|Message-Id|From|Date") == 0);
+    free(msg);
     /* text that looks like delivery-status content, in a plain message */
     CHECK_ST(report("plain.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
     free(msg);
