@@ -10,6 +10,7 @@
 #include "opes/header.h"
 #include "opes/mime.h"
 #include "opes/reply.h"
+#include "opes/uri.h"
 #include "opes/xtext.h"
 
 #include <string.h>
@@ -200,6 +201,25 @@ static int status_code(opes_str raw, unsigned opts, opes_str *code, int *cls, in
     return 1;
 }
 
+/* [CFWS] absolute-URI [CFWS]: an OPES agent identifier (docs/opes-smtp.md 11) */
+static int uri_ok(opes_str raw, unsigned opts)
+{
+    unsigned info = 0;
+    size_t err = 0, b = 0, e;
+    opes_uri u;
+    if (opes__lx_cfws(raw.ptr, raw.len, 0, opts, &b, &info, &err) != OPES_OK)
+        return 0;
+    e = b;
+    while (e < raw.len && raw.ptr[e] != '(' && !OPES__IS(raw.ptr[e], OPES__C_WSP) &&
+           raw.ptr[e] != '\r' && raw.ptr[e] != '\n')
+        e++;
+    size_t end = 0;
+    if (e == b || opes__lx_cfws(raw.ptr, raw.len, e, opts, &end, &info, &err) != OPES_OK ||
+        end != raw.len)
+        return 0;
+    return opes_uri_parse(raw.ptr + b, e - b, OPES_URI_ABSOLUTE, &u, NULL) == OPES_OK;
+}
+
 static int date_ok(opes_str raw, unsigned flags)
 {
     opes_datetime dt;
@@ -247,6 +267,11 @@ static void classify(const opes_header_field *h, size_t base, unsigned flags, op
     case OPES_DSNF_LAST_ATTEMPT_DATE:
     case OPES_DSNF_WILL_RETRY_UNTIL:
         if (!date_ok(h->raw, flags))
+            f->flags |= OPES_DSN_FF_BAD;
+        break;
+    case OPES_DSNF_OPES_SYSTEM:
+    case OPES_DSNF_OPES_SERVICE:
+        if (!uri_ok(h->raw, opts))
             f->flags |= OPES_DSN_FF_BAD;
         break;
     case OPES_DSNF_OPES_BYPASSABLE: {

@@ -367,6 +367,7 @@ static void test_flags_and_errors(void)
                                  "Final-Recipient: rfc822; other@example.com\r\n"
                                  "Last-Attempt-Date: yesterday\r\n"
                                  "X-OPES-System: http://x.example/\r\n"
+                                 "X-OPES-Service: not a uri\r\n"
                                  "\r\n"
                                  "Final-Recipient: rfc822; c@example.com\r\n";
     CHECK_ST(parse(blocks, 0, &c, NULL), OPES_OK);
@@ -387,6 +388,8 @@ static void test_flags_and_errors(void)
     CHECK_EQ(r.status_code.len, 0);
     CHECK_EQ(r.status_class, 0);
     CHECK_EQ(r.last_attempt_date.flags, OPES_DSN_FF_BAD);
+    CHECK_EQ(r.opes_service.flags, OPES_DSN_FF_BAD);
+    CHECK_DEC(r.opes_service, "not a uri");
     CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
     CHECK_EQ(r.flags, OPES_DSN_BF_NO_ACTION | OPES_DSN_BF_NO_STATUS);
     CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_ENOTFOUND);

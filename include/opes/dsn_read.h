@@ -98,7 +98,9 @@ enum opes_dsn_field_flag {
      *  ";" or with a type that is not an atom (type empty, value the whole
      *  body), an Action that is none of the five, a Status that is not
      *  DIGIT "." 1*3DIGIT "." 1*3DIGIT, a date that opes_date_parse() (with
-     *  its obsolete forms) refuses, X-OPES-Bypassable neither yes nor no. */
+     *  its obsolete forms) refuses, X-OPES-Bypassable neither yes nor no,
+     *  X-OPES-System or X-OPES-Service not an absolute URI (RFC 3986 4.3;
+     *  comments around it allowed). */
     OPES_DSN_FF_BAD = 1u << 0,
     /** The field's last line had no line end (the end of the input). */
     OPES_DSN_FF_NO_EOL = 1u << 1
@@ -285,9 +287,9 @@ enum opes_dsn_report_flag {
 /** A report found in a message. Views into the message (or the scratch
  *  buffer for a decoded delivery-status part). */
 typedef struct opes_dsn_report {
-    int found;                    /* the delivery-status part was found: set also when
-                                     its content then fails to parse (a report found
-                                     wanting, not a message that is no report) */
+    int found;                /* the delivery-status part was found: set also when
+                                 its content then fails to parse (a report found
+                                 wanting, not a message that is no report) */
     opes_dsn_content status;  /* the delivery-status content */
     opes_str report_type;     /* the report-type parameter as written, or empty */
     opes_str human;           /* the first part's body (still transfer-encoded) */
