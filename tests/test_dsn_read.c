@@ -519,15 +519,18 @@ static void test_limit(void)
 static opes_mime_walker *g_walker;
 
 static opes_status report(const char *name, unsigned flags, char *scratch, size_t cap,
-                          opes_dsn_report *r, size_t *need, char **msg)
+                          opes_dsn_report *r, size_t *need, const char **msg)
 {
     char path[256];
     size_t n = 0;
     snprintf(path, sizeof path, "tests/vectors/dsn/%s", name);
-    *msg = test_read_file(path, &n);
-    CHECK(*msg != NULL);
-    if (!*msg)
+    char *file = test_read_file(path, &n);
+    CHECK(file != NULL && n > 0);
+    if (!file || n == 0)
         return OPES_EINVAL;
+    /* a guarded copy: a read past the message faults */
+    *msg = guarded_copy(file, n);
+    free(file);
     return opes_dsn_message_parse(g_walker, *msg, n, flags, scratch, cap, r, need);
 }
 
@@ -566,7 +569,7 @@ static void test_report_rfc3464(void)
     opes_dsn_report r;
     opes_dsn_iter it;
     opes_dsn_recipient rc;
-    char *msg = NULL;
+    const char *msg = NULL;
     CHECK_ST(report("rfc3464-d1.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
     CHECK(r.found);
     CHECK_STR(r.report_type, "delivery-status");
@@ -583,13 +586,13 @@ static void test_report_rfc3464(void)
     CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
     CHECK_DEC(rc.final_recipient, "louisl@larry.slip.umd.edu");
     CHECK_DEC(rc.diagnostic_code, "426 connection timed out");
-    free(msg);
+    guarded_free(msg);
 
     CHECK_ST(report("rfc3464-d2.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
     CHECK_EQ(r.status.recipients, 3);
     CHECK_EQ(r.status.recipient_flags, 0);
     CHECK(starts_with(r.human, "   ----- The following addresses"));
-    free(msg);
+    guarded_free(msg);
 }
 
 static void test_report_mtas(void)
@@ -598,13 +601,13 @@ static void test_report_mtas(void)
     opes_dsn_iter it;
     opes_dsn_recipient rc;
     opes_dsn_field f;
-    char *msg = NULL;
+    const char *msg = NULL;
     size_t pos = 0;
 
     /* Postfix-shaped, LF line ends: refused without OPES_DSN_READ_LF */
     CHECK_ST(report("postfix-lf.eml", 0, NULL, 0, &r, NULL, &msg), OPES_EBARE_LF);
     CHECK(!r.found);
-    free(msg);
+    guarded_free(msg);
     CHECK_ST(report("postfix-lf.eml", OPES_DSN_READ_LF, NULL, 0, &r, NULL, &msg), OPES_OK);
     CHECK_EQ(r.flags, 0);
     CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_HEADERS);
@@ -623,7 +626,7 @@ static void test_report_mtas(void)
     CHECK_DEC(rc.diagnostic_code, "550 5.1.1 <bob@example.com>: Recipient address rejected:    "
                                   "User unknown in virtual mailbox table");
     CHECK_STR(rc.status_code, "5.1.1");
-    free(msg);
+    guarded_free(msg);
 
     /* Exim-shaped: Action before Final-Recipient, the message returned */
     CHECK_ST(report("exim.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
@@ -640,7 +643,7 @@ static void test_report_mtas(void)
     CHECK_EQ(rc.flags, 0);
     CHECK_DEC(rc.final_recipient, "nobody@example.com");
     CHECK_DEC(rc.remote_mta, "mx.example.com");
-    free(msg);
+    guarded_free(msg);
 }
 
 static void test_report_global_opes(void)
@@ -649,7 +652,7 @@ static void test_report_global_opes(void)
     opes_dsn_iter it;
     opes_dsn_recipient rc;
     opes_header_field h;
-    char *msg = NULL;
+    const char *msg = NULL;
     size_t pos = 0;
 
     CHECK_ST(report("global.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
@@ -665,7 +668,7 @@ static void test_report_global_opes(void)
     CHECK_ST(opes_dsn_returned_field_next(&r, &pos, &h), OPES_OK);
     CHECK_STR(h.name, "From");
     CHECK_STR(h.raw, " J\xC3\xB6rg <j\xC3\xB6rg@example.org>");
-    free(msg);
+    guarded_free(msg);
 
     CHECK_ST(report("opes.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
     CHECK_DEC(r.status.msg.opes_system, "http://opes.example.net/sys?site=7654");
@@ -695,7 +698,7 @@ static void test_report_global_opes(void)
         CHECK_EQ(n, 3);
         CHECK_STR(e.id, "http://scan.example.net/av");
     }
-    free(msg);
+    guarded_free(msg);
 }
 
 static void test_report_nested_encoded(void)
@@ -708,15 +711,16 @@ static void test_report_nested_encoded(void)
     opes_dsn_report r;
     opes_dsn_iter it;
     opes_dsn_recipient rc;
-    char *msg = NULL, scratch[512];
+    const char *msg = NULL;
+    char scratch[512];
     size_t need = 0;
     CHECK_ST(report("nested-base64.eml", 0, NULL, 0, &r, &need, &msg), OPES_ENOSPC);
     CHECK_EQ(need, strlen(ds));
     CHECK(r.found);
-    free(msg);
+    guarded_free(msg);
     CHECK_ST(report("nested-base64.eml", 0, scratch, need - 1, &r, &need, &msg), OPES_ENOSPC);
     CHECK_EQ(need, strlen(ds));
-    free(msg);
+    guarded_free(msg);
     CHECK_ST(report("nested-base64.eml", 0, scratch, need, &r, &need, &msg), OPES_OK);
     CHECK_EQ(need, 0);
     CHECK_EQ(r.flags, OPES_DSN_REPORT_NESTED | OPES_DSN_REPORT_DECODED);
@@ -732,27 +736,27 @@ static void test_report_nested_encoded(void)
     CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
     CHECK_EQ(rc.action_value, OPES_DSN_ACTION_DELAYED);
     CHECK_DEC(rc.will_retry_until, "Fri, 27 Nov 2026 14:23:00 +0100");
-    free(msg);
+    guarded_free(msg);
 }
 
 static void test_report_not_dsn(void)
 {
     opes_dsn_report r;
-    char *msg = NULL;
+    const char *msg = NULL;
     /* a disposition notification is a multipart/report, not a DSN */
     CHECK_ST(report("mdn.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
     CHECK(!r.found);
-    free(msg);
+    guarded_free(msg);
     /* ... but one that carries a DSN: the inner report is read */
     CHECK_ST(report("mdn-carrying-dsn.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
     CHECK_EQ(r.flags, OPES_DSN_REPORT_NESTED);
     CHECK_STR(r.report_type, "delivery-status");
     CHECK_EQ(r.status.recipients, 1);
     CHECK(strcmp(returned_names(&r), "Return-path|Received|To|Subject|Message-Id|From|Date") == 0);
-    free(msg);
+    guarded_free(msg);
     /* text that looks like delivery-status content, in a plain message */
     CHECK_ST(report("plain.eml", 0, NULL, 0, &r, NULL, &msg), OPES_ENOTFOUND);
-    free(msg);
+    guarded_free(msg);
     CHECK_ST(opes_dsn_message_parse(g_walker, NULL, 0, 0, NULL, 0, &r, NULL), OPES_ENOTFOUND);
     CHECK_ST(opes_dsn_message_parse(NULL, "x", 1, 0, NULL, 0, &r, NULL), OPES_EINVAL);
     CHECK_ST(opes_dsn_message_parse(g_walker, "x", 1, 0, NULL, 1, &r, NULL), OPES_EINVAL);
