@@ -52,38 +52,60 @@ static void span_close(span *s, size_t id)
         s->closed = 1;
 }
 
-/* Decode an encoded machine part into scratch (a counting pass first). */
+/* Decode in[0..n) (base64 or quoted-printable) in pieces of at most 256
+ * input octets, each with room for all it can give (a piece decodes to at
+ * most its length plus the 3 octets a decoder holds), eof on the last: into
+ * dst[0..cap) when dst is given, else only counted. *total is the decoded
+ * size. Bounded: each call consumes its piece (the room ensures it). */
+static opes_status decode_all(const char *in, size_t n, int cte, char *dst, size_t cap,
+                              size_t *total)
+{
+    opes_mime_decoder d;
+    char tmp[512];
+    size_t pos = 0;
+    opes_status st = opes_mime_decoder_init(&d, cte);
+    *total = 0;
+    if (st != OPES_OK)
+        return st;
+    do {
+        size_t piece = n - pos > 256 ? 256 : n - pos, used = 0, got = 0;
+        int eof = pos + piece == n;
+        char *out = tmp;
+        size_t room = sizeof tmp;
+        if (dst != NULL) {
+            out = dst + *total;
+            room = cap - *total;
+        }
+        st = opes_mime_decode(&d, piece ? in + pos : NULL, piece, eof, room ? out : NULL, room,
+                              &used, &got);
+        if (st != OPES_OK)
+            return st;
+        if (used != piece)
+            return OPES_EOVERFLOW; /* cannot happen with the room given */
+        pos += piece;
+        *total += got;
+    } while (pos < n);
+    return OPES_OK;
+}
+
+/* Decode an encoded delivery-status part into scratch: the size first. */
 static opes_status decode_part(const char *in, size_t n, int cte, char *scratch, size_t cap,
                                size_t *out_len, size_t *need)
 {
-    opes_mime_decoder d;
-    size_t total = 0, pos = 0, used = 0, got = 0;
-    char tmp[512];
-    opes_status st = opes_mime_decoder_init(&d, cte);
+    size_t total = 0;
+    opes_status st = decode_all(in, n, cte, NULL, 0, &total);
     if (st != OPES_OK)
         return st;
-    /* counting pass: bounded, each call consumes input or flushes at eof */
-    for (size_t guard = 0; guard <= n + 8; guard++) {
-        int eof = 1;
-        st = opes_mime_decode(&d, in + pos, n - pos, eof, tmp, sizeof tmp, &used, &got);
-        if (st != OPES_OK)
-            return st;
-        pos += used;
-        total += got;
-        if (pos >= n && got < sizeof tmp)
-            break;
-    }
     if (total > cap) {
         if (need)
             *need = total;
         return OPES_ENOSPC;
     }
-    (void)opes_mime_decoder_init(&d, cte);
-    st = opes_mime_decode(&d, in, n, 1, scratch, cap, &used, &got);
-    if (st != OPES_OK)
-        return st;
-    *out_len = got;
-    return OPES_OK;
+    if (total == 0) {
+        *out_len = 0;
+        return OPES_OK;
+    }
+    return decode_all(in, n, cte, scratch, total, out_len);
 }
 
 static int returned_type(const opes_mime_part *p)

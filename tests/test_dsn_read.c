@@ -739,6 +739,47 @@ static void test_report_nested_encoded(void)
     guarded_free(msg);
 }
 
+/* Larger encoded parts: decoded in pieces (tests/vectors/dsn/README.md). */
+static void test_report_encoded_large(void)
+{
+    opes_dsn_report r;
+    opes_dsn_iter it;
+    opes_dsn_recipient rc;
+    opes_dsn_field f;
+    const char *msg = NULL;
+    static char scratch[8192];
+    size_t need = 0, k = 0, pos = 0;
+    CHECK_ST(report("base64-many.eml", 0, NULL, 0, &r, &need, &msg), OPES_ENOSPC);
+    /* 2 per-message lines (83 octets) and 40 blocks of 147 (the blank line included) */
+    CHECK_EQ(need, 83 + 40 * 147);
+    guarded_free(msg);
+    CHECK_ST(report("base64-many.eml", 0, scratch, sizeof scratch, &r, &need, &msg), OPES_OK);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_DECODED);
+    CHECK_EQ(r.status.content.len, 83 + 40 * 147);
+    CHECK_EQ(r.status.recipients, 40);
+    opes_dsn_recipients(&r.status, &it);
+    while (opes_dsn_recipient_next(&it, &rc) == OPES_OK) {
+        char want[64];
+        snprintf(want, sizeof want, "user%02u@example.com", (unsigned)k++);
+        CHECK_DEC(rc.final_recipient, want);
+        CHECK_EQ(rc.flags, 0);
+    }
+    CHECK_EQ(k, 40);
+    guarded_free(msg);
+
+    CHECK_ST(report("qp.eml", 0, scratch, sizeof scratch, &r, &need, &msg), OPES_OK);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_DECODED);
+    CHECK_ST(opes_dsn_field_next(r.status.msg.block, r.status.flags, &pos, &f), OPES_OK);
+    CHECK_ST(opes_dsn_field_next(r.status.msg.block, r.status.flags, &pos, &f), OPES_OK);
+    CHECK_STR(f.name, "X-Note");
+    CHECK_DEC(f, "a=b and a long line that quoted-printable has to break somewhere past "
+                 "seventy-six characters");
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_STR(rc.status_code, "5.2.2");
+    guarded_free(msg);
+}
+
 static void test_report_not_dsn(void)
 {
     opes_dsn_report r;
@@ -789,6 +830,7 @@ int main(void)
     test_report_mtas();
     test_report_global_opes();
     test_report_nested_encoded();
+    test_report_encoded_large();
     test_report_not_dsn();
     opes_mime_walker_free(g_walker);
     return TEST_END();
