@@ -178,8 +178,13 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
                 if (opes_mime_content_type_parse(ev.field.raw.ptr, ev.field.raw.len, &ct) ==
                         OPES_OK &&
                     opes_mime_param_find(ct.params.ptr, ct.params.len, "report-type", &p) ==
-                        OPES_OK)
+                        OPES_OK) {
                     pending_rt = p.value;
+                    if (p.quoted && pending_rt.len >= 2) {
+                        pending_rt.ptr++; /* the quotes of a quoted-string */
+                        pending_rt.len -= 2;
+                    }
+                }
             }
             break;
         case OPES_MIME_EV_PART: {

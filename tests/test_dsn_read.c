@@ -805,13 +805,27 @@ static void test_report_not_dsn(void)
 
     /* a report whose delivery-status part is malformed: found, and the
      * content parser's status */
-    static const char bad[] = "Content-Type: multipart/report; report-type=delivery-status;"
+    static const char bad[] = "Content-Type: multipart/report; report-type=\"delivery-status\";"
                               " boundary=b\r\n\r\n--b\r\n\r\nhuman\r\n--b\r\n"
                               "Content-Type: message/delivery-status\r\n\r\n"
                               "Reporting-MTA: dns; x.example\r\n\r\n--b--\r\n";
     const char *g = guarded_copy(bad, strlen(bad));
     CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(bad), 0, NULL, 0, &r, NULL), OPES_EBAD_DSN);
     CHECK(r.found);
+    guarded_free(g);
+    /* the same with a valid recipient block: a quoted report-type */
+    static const char good[] = "Content-Type: multipart/report; report-type=\"delivery-status\";"
+                               " boundary=b\r\n\r\n--b\r\n\r\nhuman\r\n--b\r\n"
+                               "Content-Type: message/delivery-status\r\n\r\n"
+                               "Reporting-MTA: dns; x.example\r\n\r\n"
+                               "Final-Recipient: rfc822; a@example\r\nAction: failed\r\n"
+                               "Status: 5.0.0\r\n--b--\r\n";
+    g = guarded_copy(good, strlen(good));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(good), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.flags, 0);
+    CHECK_STR(r.human, "human");
+    CHECK_EQ(r.status.recipients, 1);
     guarded_free(g);
 }
 

@@ -119,7 +119,8 @@ typedef struct opes_dsn_field {
                         removed ("rfc822", "dns", "smtp", "utf-8"); else empty */
     opes_str value;  /* typed fields: the body after the ";"; others: the whole
                         body; still folded: decode with opes_dsn_value_decode() */
-    uint64_t offset; /* offset of the field's first byte in the content */
+    uint64_t offset; /* offset of the field's first byte in the content (from
+                        opes_dsn_field_next(): in the block) */
     unsigned flags;  /* enum opes_dsn_field_flag */
 } opes_dsn_field;
 
@@ -291,7 +292,8 @@ typedef struct opes_dsn_report {
                                  its content then fails to parse (a report found
                                  wanting, not a message that is no report) */
     opes_dsn_content status;  /* the delivery-status content */
-    opes_str report_type;     /* the report-type parameter as written, or empty */
+    opes_str report_type;     /* the report-type parameter as written (inside the
+                                 quotes of a quoted-string), or empty */
     opes_str human;           /* the first part's body (still transfer-encoded) */
     int human_cte;            /* enum opes_mime_cte of the first part */
     int returned_kind;        /* enum opes_dsn_returned_kind */
