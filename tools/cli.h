@@ -37,5 +37,7 @@ int cmd_reply(int argc, char **argv);
 int cmd_bypass(int argc, char **argv);
 /* opes dsn build (tools/cmd_dsn_build.c) */
 int cmd_dsn_build(int argc, char **argv);
+/* opes dsn parse (tools/cmd_dsn_parse.c) */
+int cmd_dsn_parse(int argc, char **argv);
 
 #endif

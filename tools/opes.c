@@ -75,6 +75,8 @@ static const char help_text[] =
     "                           a delivery status notification with the OPES\n"
     "                           trace on stdout (FILE or stdin); exit 3 when none\n"
     "                           is due; more options in docs/cli.md\n"
+    "  dsn parse [FILE]         a delivery status report (FILE or stdin) as JSON;\n"
+    "                           exit 2 when the message is not one\n"
     "\n"
     "exit status: 0 done, 1 input found wanting, 2 input not readable as such,\n"
     "3 nothing to do, 64 usage error, 70 internal failure.\n";
@@ -453,6 +455,8 @@ int main(int argc, char **argv)
     if (strcmp(c, "dsn") == 0) {
         if (argc >= 3 && strcmp(argv[2], "build") == 0)
             return cmd_dsn_build(argc - 2, argv + 2);
+        if (argc >= 3 && strcmp(argv[2], "parse") == 0)
+            return cmd_dsn_parse(argc - 2, argv + 2);
         usage_error("dsn: unknown or missing subcommand", argc >= 3 ? argv[2] : NULL);
         return EX_USAGE;
     }

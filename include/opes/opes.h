@@ -35,5 +35,6 @@
 #include "mime.h"
 #include "dsn.h"
 #include "mbox.h"
+#include "dsn_read.h"
 
 #endif /* OPES_OPES_H */
