@@ -14,11 +14,17 @@
 
 static const char dsn_parse_help[] =
     "usage: opes dsn parse [FILE]\n"
+    "       opes dsn parse --mbox [--max-message BYTES] [FILE]\n"
     "Read a message (FILE or stdin) and, if it is a delivery status report\n"
     "(a multipart/report with a message/delivery-status or\n"
     "message/global-delivery-status part), print its fields as one JSON object.\n"
     "Exit 0 for a report, 1 for a report whose delivery-status part is malformed,\n"
-    "2 (with {\"dsn\": false}) for a message that is not a report.\n";
+    "2 (with {\"dsn\": false}) for a message that is not a report.\n"
+    "With --mbox, FILE (or stdin) is a mailbox (mboxrd; gzip-compressed in a\n"
+    "build with zlib): one JSON line per message with \"offset\", the byte offset\n"
+    "of its From_ line; a message is read from at most --max-message bytes\n"
+    "(default 16 MiB; \"truncated\": true when cut). Exit 0 when the mailbox was\n"
+    "read, 2 when it is no mailbox (or gzip without zlib), 1 when it breaks off.\n";
 
 /* A string member: the unfolded (and, for utf-8 addresses, decoded) value.
  * A value that does not decode is written unfolded as it is. */
@@ -184,49 +190,26 @@ static void put_report(json *j, const opes_dsn_read_report *r)
     }
 }
 
-/* see cli.h */
-int cmd_dsn_parse(int argc, char **argv)
+/* What parse_message() found (the exit status of a single message). */
+static int parse_message(opes_mime_walker *w, const char *buf, size_t len, unsigned flags,
+                         char *scratch, size_t scratch_cap, int mbox, uint64_t offset,
+                         int cut)
 {
-    const char *path = NULL;
-    char *buf = NULL, *scratch = NULL;
-    size_t len = 0;
-    opes_mime_walker *w = NULL;
     opes_dsn_read_report r;
     int rc;
     json j;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(dsn_parse_help, stdout);
-            return EX_DONE;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            usage_error("dsn parse: unknown option", a);
-            return EX_USAGE;
-        } else if (!path) {
-            path = a;
-        } else {
-            usage_error("dsn parse: more than one input", a);
-            return EX_USAGE;
-        }
-    }
-    if ((rc = load_input(path, &buf, &len)) != EX_DONE)
-        return rc;
-    unsigned flags = OPES_DSN_READ_8BIT;
-    if (message_header_flags(buf, len) & OPES_HEADER_LF)
-        flags |= OPES_DSN_READ_LF;
-    /* a decoded delivery-status part is never longer than its encoding */
-    scratch = malloc(len + 4);
-    if (!scratch || opes_mime_walker_new(&w, NULL) != OPES_OK) {
-        fprintf(stderr, "opes: out of memory\n");
-        free(buf);
-        free(scratch);
-        return EX_SOFTWARE;
-    }
-    opes_status st =
-        opes_dsn_message_parse(w, len ? buf : NULL, len, flags, scratch, len + 4, &r, NULL);
+    opes_status st = opes_dsn_message_parse(w, len ? buf : NULL, len, flags, scratch,
+                                            scratch_cap, &r, NULL);
     json_init(&j, stdout);
     json_obj_begin(&j);
+    if (mbox) {
+        json_key(&j, "offset");
+        json_uint(&j, offset);
+        if (cut) {
+            json_key(&j, "truncated");
+            json_bool(&j, 1);
+        }
+    }
     if (st == OPES_OK) {
         put_report(&j, &r);
         rc = EX_DONE;
@@ -242,12 +225,186 @@ int cmd_dsn_parse(int argc, char **argv)
             json_cstr(&j, opes_strerror(st));
         }
         rc = r.found ? EX_WANTING : EX_NOTINPUT;
-        if (!r.found)
+        if (!r.found && !mbox)
             fprintf(stderr, "opes: dsn parse: %s\n",
                     st == OPES_ENOTFOUND ? "not a delivery status report" : opes_strerror(st));
     }
     json_obj_end(&j);
     json_end_line(&j);
+    return rc;
+}
+
+/* Default cap on one message of a mailbox (--max-message): a report is read
+ * from at most this many bytes; the rest of a longer message is skipped. */
+#define MBOX_MAX_MESSAGE (16u << 20)
+
+/*
+ * --mbox: one JSON line per message, in constant memory: the mailbox is
+ * read in 64 KiB pieces through the library's mbox reader (gzip in a zlib
+ * build), each message is collected up to max bytes (a report's
+ * delivery-status part comes before the returned message, so a cut
+ * message usually still parses; it is marked "truncated") and parsed.
+ */
+static int parse_mbox(const char *path, size_t max, opes_mime_walker *w)
+{
+    FILE *in = stdin;
+    if (path && strcmp(path, "-") != 0 && !(in = fopen(path, "rb"))) {
+        fprintf(stderr, "opes: cannot open %s\n", path);
+        return EX_NOTINPUT;
+    }
+    enum { CHUNK = 65536 };
+    char *chunk = malloc(CHUNK);
+    char *msg = malloc(max ? max : 1);
+    char *scratch = malloc(max + 4);
+    opes_mbox_reader *r = NULL;
+    int rc = EX_DONE;
+    if (!chunk || !msg || !scratch || opes_mbox_reader_new(&r, NULL) != OPES_OK) {
+        fprintf(stderr, "opes: out of memory\n");
+        rc = EX_SOFTWARE;
+        goto out;
+    }
+    size_t have = 0, mlen = 0;
+    uint64_t moff = 0;
+    int eof = 0, cut = 0, done = 0;
+    while (!done) {
+        if (!eof && have < CHUNK) {
+            size_t n = fread(chunk + have, 1, CHUNK - have, in);
+            have += n;
+            if (n == 0) {
+                if (ferror(in)) {
+                    fprintf(stderr, "opes: dsn parse: read error on %s\n", path ? path : "stdin");
+                    rc = EX_NOTINPUT;
+                    goto out;
+                }
+                eof = 1;
+            }
+        }
+        size_t used = 0;
+        opes_mbox_event ev;
+        opes_status st = opes_mbox_feed(r, have ? chunk : NULL, have, eof, &used, &ev);
+        if (st == OPES_INCOMPLETE) {
+            have -= used; /* everything was taken */
+            continue;
+        }
+        if (st != OPES_OK) {
+            fprintf(stderr, "opes: dsn parse --mbox: %s at offset %llu: %s\n",
+                    opes_status_name(st), (unsigned long long)ev.offset,
+                    ev.detail ? ev.detail : opes_strerror(st));
+            rc = st == OPES_EUNSUPPORTED ? EX_NOTINPUT : EX_WANTING;
+            if (st == OPES_EBAD_MBOX && ev.offset == 0)
+                rc = EX_NOTINPUT;
+            goto out;
+        }
+        switch (ev.type) {
+        case OPES_MBOX_EV_MESSAGE_BEGIN:
+            mlen = 0;
+            cut = 0;
+            moff = ev.offset;
+            break;
+        case OPES_MBOX_EV_DATA: {
+            size_t take = ev.data.len;
+            if (take > max - mlen) {
+                take = max - mlen;
+                cut = 1;
+            }
+            memcpy(msg + mlen, ev.data.ptr, take);
+            mlen += take;
+            break;
+        }
+        case OPES_MBOX_EV_MESSAGE_END: {
+            unsigned flags = OPES_DSN_READ_8BIT;
+            if (message_header_flags(msg, mlen) & OPES_HEADER_LF)
+                flags |= OPES_DSN_READ_LF;
+            parse_message(w, msg, mlen, flags, scratch, max + 4, 1, moff, cut);
+            break;
+        }
+        case OPES_MBOX_EV_END:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        /* the event's views into chunk are used: now drop what was taken */
+        if (used && used < have)
+            memmove(chunk, chunk + used, have - used);
+        have -= used;
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "opes: write error\n");
+        rc = EX_SOFTWARE;
+    }
+out:
+    opes_mbox_reader_free(r);
+    free(chunk);
+    free(msg);
+    free(scratch);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}
+
+/* see cli.h */
+int cmd_dsn_parse(int argc, char **argv)
+{
+    const char *path = NULL;
+    char *buf = NULL, *scratch = NULL;
+    size_t len = 0, max = MBOX_MAX_MESSAGE;
+    opes_mime_walker *w = NULL;
+    int rc, mbox = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(dsn_parse_help, stdout);
+            return EX_DONE;
+        } else if (strcmp(a, "--mbox") == 0) {
+            mbox = 1;
+        } else if (strcmp(a, "--max-message") == 0) {
+            char *end = NULL;
+            unsigned long long v = i + 1 < argc ? strtoull(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || !end || *end != '\0' || argv[i + 1][0] == '-' || v < 1024 ||
+                v > (1ull << 30)) {
+                usage_error("dsn parse: --max-message wants a byte count from 1024 to 1073741824",
+                            i + 1 < argc ? argv[i + 1] : NULL);
+                return EX_USAGE;
+            }
+            max = (size_t)v;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            usage_error("dsn parse: unknown option", a);
+            return EX_USAGE;
+        } else if (!path) {
+            path = a;
+        } else {
+            usage_error("dsn parse: more than one input", a);
+            return EX_USAGE;
+        }
+    }
+    if (opes_mime_walker_new(&w, NULL) != OPES_OK) {
+        fprintf(stderr, "opes: out of memory\n");
+        return EX_SOFTWARE;
+    }
+    if (mbox) {
+        rc = parse_mbox(path, max, w);
+        opes_mime_walker_free(w);
+        return rc;
+    }
+    if ((rc = load_input(path, &buf, &len)) != EX_DONE) {
+        opes_mime_walker_free(w);
+        return rc;
+    }
+    unsigned flags = OPES_DSN_READ_8BIT;
+    if (message_header_flags(buf, len) & OPES_HEADER_LF)
+        flags |= OPES_DSN_READ_LF;
+    /* a decoded delivery-status part is never longer than its encoding */
+    scratch = malloc(len + 4);
+    if (!scratch) {
+        fprintf(stderr, "opes: out of memory\n");
+        free(buf);
+        opes_mime_walker_free(w);
+        return EX_SOFTWARE;
+    }
+    rc = parse_message(w, buf, len, flags, scratch, len + 4, 0, 0, 0);
     opes_mime_walker_free(w);
     free(scratch);
     free(buf);

@@ -77,6 +77,8 @@ static const char help_text[] =
     "                           is due; more options in docs/cli.md\n"
     "  dsn parse [FILE]         a delivery status report (FILE or stdin) as JSON;\n"
     "                           exit 2 when the message is not one\n"
+    "  dsn parse --mbox [FILE]  one JSON line per message of a mailbox (gzip with\n"
+    "                           zlib), with its offset; constant memory\n"
     "\n"
     "exit status: 0 done, 1 input found wanting, 2 input not readable as such,\n"
     "3 nothing to do, 64 usage error, 70 internal failure.\n";
