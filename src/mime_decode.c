@@ -133,15 +133,21 @@ static void qp_hold_ws(opes_mime_decoder *d, int c)
 }
 
 /* One quoted-printable input byte (or the end, c < 0): output into o (at
- * most QP_WS_MAX + 4 octets). */
+ * most QP_WS_MAX + 4 octets). The end of the input ends the last line: in a
+ * multipart the line end before the delimiter is the delimiter's (RFC 2046
+ * 5.1.1), so white space there is trailing white space (rule 3) and a "="
+ * there (with white space after it or not) is a soft line break (rule 5). */
 static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
 {
     size_t n = 0;
     for (;;) {
         switch (d->state) {
         case Q_TEXT:
-            if (c < 0)
-                return n + qp_ws(d, o + n); /* the last line has no end: kept */
+            if (c < 0) {
+                d->nacc = 0; /* trailing white space of the last line goes */
+                d->acc = 0;
+                return n;
+            }
             if (c == ' ' || c == '\t') {
                 if (d->nacc == QP_WS_MAX)
                     n += qp_ws(d, o + n); /* too long to hold: not stripped */
@@ -174,7 +180,11 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
             d->state = Q_TEXT;
             continue; /* c again */
         case Q_EQ:
-            if (c >= 0 && is_hex((unsigned char)c)) {
+            if (c < 0) {
+                d->state = Q_TEXT; /* "=" at the end: a soft line break */
+                return n;
+            }
+            if (is_hex((unsigned char)c)) {
                 d->pending[0] = (char)c;
                 d->npending = 1;
                 d->state = Q_EQ1;
@@ -206,8 +216,9 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
                 d->state = Q_EQCR;
                 return n;
             }
-            if (c == '\n') {
-                d->nacc = 0; /* "=" WSP line end: a soft line break (rule 3) */
+            if (c < 0 || c == '\n') { /* "=" WSP line end: a soft line break
+                                         (rule 3); the end of the input too */
+                d->nacc = 0;
                 d->acc = 0;
                 d->state = Q_TEXT;
                 return n;

@@ -261,7 +261,25 @@ Content-Type: TEXT/Plain
 last
 --ok--""")
 
-for name, m in [("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
+# quoted-printable parts that end in a soft line break: the line end before
+# the delimiter is the delimiter's (RFC 2046 5.1.1), so the body ends in "="
+# and the decoded part has no final line end (Python: b"abc")
+qp_soft_end = crlf(b"""Content-Type: multipart/mixed; boundary=q
+
+--q
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Caf=C3=A9 without a final line end=
+--q
+Content-Transfer-Encoding: quoted-printable
+
+two lines=
+, the second ends soft too=
+--q--
+""")
+
+for name, m in [("qp soft end", qp_soft_end), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
                 ("digest", digest), ("message/global", glob), ("defaults", defaults)]:
     compare(name, m)
 # no close-delimiters: the inner multipart is ended by the outer delimiter

@@ -405,8 +405,12 @@ OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
  * (call again with the rest, and with eof until *in_used == in_len and
  * there was room for the flush). One input octet may release up to
  * OPES_MIME_DECODE_SLACK octets at once: a call with a smaller cap may
- * consume nothing. eof: this is the last piece. The output
- * does not depend on how the body is split into pieces.
+ * consume nothing. eof: this is the last piece; the end of the body ends
+ * its last line, as the line end before a delimiter does (that line end is
+ * the delimiter's, RFC 2046 5.1.1): quoted-printable drops white space at
+ * the end (RFC 2045 6.7 rule 3) and takes a final "=" (and white space
+ * after it) as a soft line break (rule 5), as Python's email does. The
+ * output does not depend on how the body is split into pieces.
  * @return OPES_OK; OPES_EBAD_BASE64 / OPES_EBAD_QP only when
  *         decoder flags cannot express the damage (never for the tolerated
  *         cases listed in enum opes_mime_decode_flag); OPES_EINVAL.
