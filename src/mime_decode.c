@@ -6,9 +6,12 @@
 #include "internal.h"
 
 enum { B_DATA = 0, B_PAD1, B_DONE };
-enum { Q_TEXT = 0, Q_CR, Q_EQ, Q_EQWS, Q_EQCR, Q_EQ1 };
+enum { Q_TEXT = 0, Q_CR, Q_EQ, Q_EQWS, Q_EQCR, Q_EQ1, Q_WSLONG };
 
-#define QP_WS_MAX 32 /* white space held to see whether a line end follows */
+/* White space held to see whether a line end follows (RFC 2045 6.7 rule 3).
+ * A longer run cannot be held in the fixed state: it is passed on whole (the
+ * held part, then the rest as it comes, Q_WSLONG), never half stripped. */
+#define QP_WS_MAX 32
 
 /* see opes/mime.h */
 opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte)
@@ -133,7 +136,7 @@ static void qp_hold_ws(opes_mime_decoder *d, int c)
 }
 
 /* One quoted-printable input byte (or the end, c < 0): output into o (at
- * most QP_WS_MAX + 4 octets). The end of the input ends the last line: in a
+ * most QP_WS_MAX + 3 octets). The end of the input ends the last line: in a
  * multipart the line end before the delimiter is the delimiter's (RFC 2046
  * 5.1.1), so white space there is trailing white space (rule 3) and a "="
  * there (with white space after it or not) is a soft line break (rule 5). */
@@ -149,8 +152,12 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
                 return n;
             }
             if (c == ' ' || c == '\t') {
-                if (d->nacc == QP_WS_MAX)
-                    n += qp_ws(d, o + n); /* too long to hold: not stripped */
+                if (d->nacc == QP_WS_MAX) { /* too long to hold: passed on whole */
+                    n += qp_ws(d, o + n);
+                    o[n++] = (unsigned char)c;
+                    d->state = Q_WSLONG;
+                    return n;
+                }
                 qp_hold_ws(d, c);
             } else if (c == '\r') {
                 d->state = Q_CR;
@@ -177,6 +184,13 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
             }
             n += qp_ws(d, o + n); /* a bare CR: data */
             o[n++] = '\r';
+            d->state = Q_TEXT;
+            continue; /* c again */
+        case Q_WSLONG:
+            if (c == ' ' || c == '\t') {
+                o[n++] = (unsigned char)c;
+                return n;
+            }
             d->state = Q_TEXT;
             continue; /* c again */
         case Q_EQ:
@@ -212,8 +226,12 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
                 qp_hold_ws(d, c);
                 return n;
             }
-            if (c == '\r') {
-                d->state = Q_EQCR;
+            if (c == ' ' || c == '\t') { /* too long to hold: as written */
+                d->flags |= OPES_MIME_DF_BAD_ESCAPE;
+                o[n++] = '=';
+                n += qp_ws(d, o + n);
+                o[n++] = (unsigned char)c;
+                d->state = Q_WSLONG;
                 return n;
             }
             if (c < 0 || c == '\n') { /* "=" WSP line end: a soft line break
@@ -221,6 +239,10 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
                 d->nacc = 0;
                 d->acc = 0;
                 d->state = Q_TEXT;
+                return n;
+            }
+            if (c == '\r') {
+                d->state = Q_EQCR;
                 return n;
             }
             d->flags |= OPES_MIME_DF_BAD_ESCAPE;

@@ -16,6 +16,7 @@ RFC 4648 section 10 vectors, random data encoded by base64 and quopri and
 decoded back under random splits, and quopri's own decoder on line-end white
 space and bad escapes. Env B = build dir. Prints N passed, N failed."""
 import base64
+import binascii
 import email
 import email.policy
 import os
@@ -357,6 +358,13 @@ try:
         check(got == want.replace(b"\n", CRLF), "quopri CRLF %r: %r" % (v, got))
 finally:
     quopri.a2b_qp = saved
+
+# runs of white space longer than the decoder holds (32 octets): passed on
+# whole, as binascii.a2b_qp (Python's email) passes every run
+for v in [b"a" + b" " * 40 + b"\r\nb\r\n", b"x" + b"\t " * 30 + b"\r\n", b"y" + b" " * 33 + b"z\r\n"]:
+    for seed in (0, 1, 7):
+        got, fl = decode(CTE_QP, v, seed)
+        check(got == binascii.a2b_qp(v) and fl == 0, "long white space %r: %r" % (v, got))
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

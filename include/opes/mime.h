@@ -394,7 +394,9 @@ OPES_API opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte);
 
 /** Octets a decoder may hold between calls (quoted-printable holds white
  *  space until it knows whether a line end follows, RFC 2045 6.7 rule (3);
- *  a run longer than 32 octets is passed on unstripped). */
+ *  a run longer than 32 octets is passed on whole, unstripped, as Python's
+ *  binascii.a2b_qp passes every run: such a line is over the 76 columns of
+ *  rule (5) anyway). */
 #define OPES_MIME_DECODE_SLACK 40
 
 /**
