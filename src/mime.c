@@ -451,6 +451,94 @@ static int is_bchar(unsigned char c)
     return OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c != 0 && strchr("'()+_,-./:=? ", c));
 }
 
+/* One RFC 2231 piece of a parameter value into wr: unquoted; extended
+ * (ext: the name ends in "*") values %-decoded, the first (first) without
+ * its charset'language' prefix (RFC 2231 4). A bad %-escape is kept as
+ * written, as Python's email keeps it. 0 when it is too long to be part of
+ * a boundary. */
+static int rfc2231_piece(const opes_mime_param *p, int ext, int first, opes__wr *wr)
+{
+    char v[256]; /* a 70-octet boundary %-encoded, and a prefix */
+    size_t n = 0, i = 0;
+    if (opes_mime_param_value(p, v, sizeof v, &n) != OPES_OK)
+        return 0;
+    if (!ext) {
+        opes__wr_put(wr, v, n);
+        return 1;
+    }
+    if (first) {
+        const char *t1 = memchr(v, '\'', n), *t2;
+        if (t1 && (t2 = memchr(t1 + 1, '\'', n - (size_t)(t1 + 1 - v))) != NULL)
+            i = (size_t)(t2 + 1 - v);
+    }
+    for (; i < n; i++) {
+        int hi, lo;
+        if (v[i] == '%' && i + 2 < n && (hi = opes__hexval((unsigned char)v[i + 1])) >= 0 &&
+            (lo = opes__hexval((unsigned char)v[i + 2])) >= 0) {
+            opes__wr_putc(wr, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            opes__wr_putc(wr, v[i]);
+        }
+    }
+    return 1;
+}
+
+/* The boundary of a parameter list into w->boundary (its length, or 0):
+ * "boundary"; else RFC 2231's "boundary*" or its continuations
+ * "boundary*0", "boundary*1*", ... joined in order up to the first gap
+ * (RFC 2231 3, 4; Python's email reads them so). One pass over the list,
+ * the first of each name counting. */
+static size_t find_boundary(opes_mime_walker *w, const char *params, size_t len)
+{
+    opes_mime_param p, star, seg[OPES_MIME_MAX_BOUNDARY];
+    unsigned char have[OPES_MIME_MAX_BOUNDARY], ext[OPES_MIME_MAX_BOUNDARY];
+    int have_star = 0;
+    size_t pos = 0, n = 0;
+    opes__wr wr;
+    opes_status r = opes_mime_param_find(params, len, "boundary", &p);
+    if (r == OPES_OK)
+        return opes_mime_param_value(&p, w->boundary, sizeof w->boundary, &n) == OPES_OK ? n : 0;
+    memset(have, 0, sizeof have);
+    memset(ext, 0, sizeof ext);
+    while (opes_mime_param_next(params, len, &pos, &p) == OPES_OK) {
+        const char *nm = p.name.ptr;
+        size_t nl = p.name.len, k = 9, num = 0;
+        if (nl < 9 || !opes__ieq(nm, 9, "BOUNDARY*"))
+            continue;
+        if (nl == 9) {
+            if (!have_star)
+                star = p;
+            have_star = 1;
+            continue;
+        }
+        /* section := "0" / (non-zero digit *DIGIT), then "*" if extended */
+        if (nm[k] == '0' && nl > k + 1 && nm[k + 1] != '*')
+            continue;
+        for (; k < nl && nm[k] >= '0' && nm[k] <= '9' && num < OPES_MIME_MAX_BOUNDARY; k++)
+            num = num * 10 + (size_t)(nm[k] - '0');
+        if (k == 9 || num >= OPES_MIME_MAX_BOUNDARY || (k < nl && (nm[k] != '*' || k + 1 != nl)))
+            continue;
+        if (!have[num]) {
+            have[num] = 1;
+            ext[num] = k < nl;
+            seg[num] = p;
+        }
+    }
+    opes__wr_init(&wr, w->boundary, sizeof w->boundary);
+    if (have[0]) {
+        for (size_t i = 0; i < OPES_MIME_MAX_BOUNDARY && have[i]; i++)
+            if (!rfc2231_piece(&seg[i], ext[i], i == 0, &wr))
+                return 0;
+    } else if (have_star) {
+        if (!rfc2231_piece(&star, 1, 1, &wr))
+            return 0;
+    } else {
+        return 0;
+    }
+    return opes__wr_finish(&wr, &n) == OPES_OK ? n : 0;
+}
+
 /* A Content-Type field of the entity being read. */
 static void take_content_type(opes_mime_walker *w, const opes_header_field *f)
 {
@@ -475,9 +563,8 @@ static void take_content_type(opes_mime_walker *w, const opes_header_field *f)
     if (opes_mime_param_find(ct.params.ptr, ct.params.len, "charset", &p) == OPES_OK &&
         opes_mime_param_value(&p, w->charset, sizeof w->charset, &n) == OPES_OK)
         w->clen = lower_copy(w->charset, w->charset, n);
-    if (opes_mime_param_find(ct.params.ptr, ct.params.len, "boundary", &p) == OPES_OK &&
-        opes_mime_param_value(&p, w->boundary, sizeof w->boundary, &n) == OPES_OK && n > 0 &&
-        w->boundary[n - 1] != ' ') {
+    n = find_boundary(w, ct.params.ptr, ct.params.len);
+    if (n > 0 && w->boundary[n - 1] != ' ') {
         size_t i;
         for (i = 0; i < n && is_bchar((unsigned char)w->boundary[i]); i++)
             ;

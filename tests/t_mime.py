@@ -280,7 +280,22 @@ two lines=
 --q--
 """)
 
-for name, m in [("qp soft end", qp_soft_end), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
+# RFC 2231: the boundary as an extended parameter and in continuations
+rfc2231 = crlf(b"""Content-Type: multipart/mixed; boundary*=us-ascii'en'a%20b
+
+--a b
+Content-Type: multipart/alternative; boundary*1="de";
+ boundary*0="abc"; boundary*2*=f%3Dg
+
+--abcdef=g
+Content-Type: text/plain
+
+inner
+--abcdef=g--
+--a b--
+""")
+
+for name, m in [("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
                 ("digest", digest), ("message/global", glob), ("defaults", defaults)]:
     compare(name, m)
 # no close-delimiters: the inner multipart is ended by the outer delimiter

@@ -621,6 +621,49 @@ static void test_tolerances(void)
     CHECK_EQ(PART(r, 6).body.n, 0);
     walk_free(&r);
 
+    /* RFC 2231: the boundary as an extended parameter (charset, language,
+     * %-escapes) and in continuations, as Python's email reads it */
+    static const char m5[] = "Content-Type: multipart/mixed; boundary*=us-ascii'en'a%20b\r\n"
+                             "\r\n"
+                             "--a b\r\n"
+                             "Content-Type: multipart/alternative; boundary*1=\"de\";\r\n"
+                             " boundary*0=\"abc\"; boundary*2*=f%3Dg\r\n"
+                             "\r\n"
+                             "--abcdef=g\r\n"
+                             "\r\n"
+                             "inner\r\n"
+                             "--abcdef=g--\r\n"
+                             "--a b--\r\n";
+    walk_all(m5, 0, 0, 0, &r);
+    CHECK_ST(r.st, OPES_OK);
+    CHECK_EQ(r.nparts, 3);
+    CHECK_EQ(PART(r, 1).kind, OPES_MIME_KIND_MULTIPART);
+    CHECK(strcmp(PART(r, 1).boundary, "a b") == 0);
+    CHECK_EQ(PART(r, 2).kind, OPES_MIME_KIND_MULTIPART);
+    CHECK(strcmp(PART(r, 2).boundary, "abcdef=g") == 0);
+    CHECK_STR(((opes_str){PART(r, 3).body.p, PART(r, 3).body.n}), "inner");
+    CHECK_EQ(PART(r, 2).end_flags, 0);
+    walk_free(&r);
+    /* a plain boundary wins over an extended one; a gap in the
+     * continuations ends them; a bad %-escape or a boundary over 70
+     * characters is no boundary */
+    walk_all("Content-Type: multipart/mixed; boundary*=''x; boundary=y\r\n\r\n--y--\r\n", 0, 0, 0,
+             &r);
+    CHECK(strcmp(PART(r, 1).boundary, "y") == 0);
+    walk_free(&r);
+    walk_all("Content-Type: multipart/mixed; boundary*0=p; boundary*2=q\r\n\r\n--p--\r\n", 0, 0, 0,
+             &r);
+    CHECK(strcmp(PART(r, 1).boundary, "p") == 0);
+    walk_free(&r);
+    walk_all("Content-Type: multipart/mixed; boundary*=''a%2\r\n\r\n--a--\r\n", 0, 0, 0, &r);
+    CHECK_EQ(PART(r, 1).flags, OPES_MIME_PF_NO_BOUNDARY);
+    walk_free(&r);
+    walk_all("Content-Type: multipart/mixed; boundary*0=0123456789012345678901234567890123456789;"
+             " boundary*1=0123456789012345678901234567890\r\n\r\n",
+             0, 0, 0, &r);
+    CHECK_EQ(PART(r, 1).flags, OPES_MIME_PF_NO_BOUNDARY);
+    walk_free(&r);
+
     /* delimiter look-alikes are body: a longer boundary, junk after it */
     static const char m4[] = "Content-Type: multipart/mixed; boundary=ab\r\n"
                              "\r\n"

@@ -41,8 +41,11 @@
  *    message/rfc822 inside multipart/digest (RFC 2046 5.1.5); flagged
  *    OPES_MIME_PF_DEFAULT_TYPE. A Content-Type that does not parse is
  *    text/plain (RFC 2045 5.2 "invalid"; also in a digest, as Python's email
- *    reads it), flagged OPES_MIME_PF_BAD_TYPE; a multipart without a usable
- *    boundary (absent, empty, over 70 characters, a character outside
+ *    reads it), flagged OPES_MIME_PF_BAD_TYPE. The boundary is the
+ *    "boundary" parameter or, without one, RFC 2231's "boundary*"
+ *    (charset'language'%-escaped) or its continuations "boundary*0",
+ *    "boundary*1*", ... joined up to the first gap. A multipart without a
+ *    usable boundary (absent, empty, over 70 characters, a character outside
  *    bchars, or ending in a space: RFC 2046 5.1.1) is a leaf, flagged
  *    OPES_MIME_PF_NO_BOUNDARY. These are tolerances, not errors: mail with
  *    them exists and is still read.
