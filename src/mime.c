@@ -272,6 +272,7 @@ typedef struct mime_ent {
     int mp;     /* multipart: MP_* */
     int digest; /* multipart/digest */
     int closed; /* multipart: its close-delimiter was seen */
+    int binary; /* leaf: Content-Transfer-Encoding binary */
     unsigned flags;
     size_t id, index, children;
     size_t blen;
@@ -655,6 +656,7 @@ static opes_status header_done(opes_mime_walker *w, size_t used, size_t *pused, 
                 w->cte == OPES_MIME_CTE_8BIT || w->cte == OPES_MIME_CTE_BINARY;
     e->flags = w->ent_flags;
     e->kind = OPES_MIME_KIND_LEAF;
+    e->binary = w->cte == OPES_MIME_CTE_BINARY;
     if (w->tlen == 9 && memcmp(w->type, "multipart", 9) == 0) {
         if (w->blen) {
             e->kind = OPES_MIME_KIND_MULTIPART;
@@ -818,11 +820,16 @@ static opes_status data_event(opes_mime_walker *w, const char *buf, size_t n, si
     return OPES_OK;
 }
 
-/* The content of the top entity (a leaf body, a preamble, an epilogue). */
+/* The content of the top entity (a leaf body, a preamble, an epilogue).
+ * Only a line end can come before a delimiter; a bare CR or LF is an error
+ * (strict), or data: with OPES_MIME_LF a bare CR, and in a binary body
+ * (RFC 2045 2.9, RFC 3030 BINARYMIME: CR and LF without line meaning) both
+ * (CRLF, and LF with OPES_MIME_LF, still end a line there). */
 static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int eof, size_t *used,
                            opes_mime_event *ev)
 {
     int hi = active_hi(w), lv = 0, close = 0, r;
+    int bin = w->stack[w->top].kind == OPES_MIME_KIND_LEAF && w->stack[w->top].binary;
     size_t i = 0, n = 0;
     if (len == 0) {
         if (!eof)
@@ -851,14 +858,14 @@ static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int
             if (i + 1 >= len) {
                 if (!eof)
                     break; /* a CR at the end: wait for what follows */
-                if (w_lf(w))
+                if (w_lf(w) || bin)
                     continue;
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);
                 return w_fail(w, OPES_EBARE_CR, w->off + i, ev);
             }
             if (buf[i + 1] != '\n') {
-                if (w_lf(w))
+                if (w_lf(w) || bin)
                     continue;
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);
@@ -866,6 +873,8 @@ static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int
             }
             eol = 2;
         } else if (c == '\n') {
+            if (!w_lf(w) && bin)
+                continue;
             if (!w_lf(w)) {
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);

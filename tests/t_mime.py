@@ -295,7 +295,23 @@ inner
 --a b--
 """)
 
-for name, m in [("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
+# a binary part (RFC 2045 2.9, RFC 3030): bare CR and LF are data (Python
+# also ends lines at a bare CR or LF, so no "--z" follows one here)
+binary = crlf(b"""Content-Type: multipart/mixed; boundary=z
+
+--z
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: binary
+
+""") + b"a\nb\rc\n-\r\r\n\x00\xff\n" + crlf(b"""
+--z
+Content-Type: text/plain
+
+d
+--z--
+""")
+
+for name, m in [("binary", binary), ("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
                 ("digest", digest), ("message/global", glob), ("defaults", defaults)]:
     compare(name, m)
 # no close-delimiters: the inner multipart is ended by the outer delimiter

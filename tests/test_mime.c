@@ -759,6 +759,28 @@ static void test_limits_and_modes(void)
     CHECK_ST(r.st, OPES_EBARE_CR);
     CHECK_EQ(r.err_off, strstr(bcr, "a\r") - bcr + 1);
     walk_free(&r);
+    /* Content-Transfer-Encoding: binary (RFC 2045 2.9, RFC 3030
+     * BINARYMIME): CR and LF carry no line meaning, bare ones are data;
+     * only CRLF can come before a delimiter. The preamble stays strict. */
+    static const char bin[] = "Content-Type: multipart/mixed; boundary=z\r\n"
+                              "\r\n"
+                              "--z\r\n"
+                              "Content-Transfer-Encoding: binary\r\n"
+                              "\r\n"
+                              "a\nb\rc\n--z\r\r\n--z\n\r\n"
+                              "--z\r\n"
+                              "\r\n"
+                              "d\r\n"
+                              "--z--\r\n";
+    walk_all(bin, 0, 0, 0, &r);
+    CHECK_ST(r.st, OPES_OK);
+    CHECK_EQ(r.nparts, 3);
+    CHECK_STR(((opes_str){PART(r, 2).body.p, PART(r, 2).body.n}), "a\nb\rc\n--z\r\r\n--z\n");
+    CHECK_STR(((opes_str){PART(r, 3).body.p, PART(r, 3).body.n}), "d");
+    walk_free(&r);
+    walk_all("Content-Type: multipart/mixed; boundary=z\r\n\r\na\nb\r\n--z--\r\n", 0, 0, 0, &r);
+    CHECK_ST(r.st, OPES_EBARE_LF);
+    walk_free(&r);
     /* a single-part message: the body is passed as is, bare LF and all */
     walk_all("Subject: x\r\n\r\na\nb\rc", 0, 0, 0, &r);
     CHECK_ST(r.st, OPES_OK);

@@ -64,7 +64,10 @@
  *  - Line ends: CRLF. With OPES_MIME_LF, LF too. Without it, in a body where
  *    a delimiter is looked for (inside a multipart), a bare CR or LF is an
  *    error (OPES_EBARE_CR, OPES_EBARE_LF; smuggling material on SMTP);
- *    with it, a bare CR there is data. The body of a message that is not
+ *    with it, a bare CR there is data. In a body with
+ *    Content-Transfer-Encoding binary (RFC 2045 2.9, RFC 3030 BINARYMIME)
+ *    a bare CR or LF is data in either mode (only a line end, CRLF or with
+ *    OPES_MIME_LF LF, may come before a delimiter). The body of a message that is not
  *    inside a multipart is passed through unchecked.
  */
 #ifndef OPES_MIME_H
@@ -353,7 +356,7 @@ OPES_API opes_status opes_mime_walker_set_limit(opes_mime_walker *w, int limit, 
  * @return OPES_OK (an event); OPES_INCOMPLETE; a header scanner status, or
  *         OPES_EMIME_TOO_DEEP, OPES_ETOO_MANY_ITEMS, OPES_EBARE_CR,
  *         OPES_EBARE_LF (without OPES_MIME_LF, in a multipart body where a
- *         delimiter is looked for) with ev ERROR; OPES_ESTATE (after END);
+ *         delimiter is looked for, not binary) with ev ERROR; OPES_ESTATE (after END);
  *         OPES_EINVAL.
  */
 OPES_API opes_status opes_mime_walk(opes_mime_walker *w, const char *buf, size_t len, int eof,
