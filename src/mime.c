@@ -773,6 +773,33 @@ static int delim_any(const opes_mime_walker *w, const char *b, size_t len, size_
     return need ? DM_NEED : DM_NO;
 }
 
+/* Whether b[0..len) starts a header field (RFC 5322 3.6.8, 4.5: 1*ftext
+ * *WSP ":"), for a header section below the top level: DM_NO when it
+ * cannot (that line then starts the body, as Python's email reads it),
+ * DM_NEED when more bytes must be seen, DM_YES when it may (the header
+ * scanner judges the rest: a line end there is the empty line, a WSP a
+ * continuation, a line over 998 octets its error). */
+static int field_start(const char *b, size_t len, int eof)
+{
+    size_t i = 0, j;
+    unsigned char c0 = len ? (unsigned char)b[0] : 0;
+    if (len == 0)
+        return eof ? DM_YES : DM_NEED;
+    if (c0 == '\r' || c0 == '\n' || c0 == ' ' || c0 == '\t' || c0 == ':')
+        return DM_YES;
+    while (i < len && i <= MIME_LINE_MAX && b[i] > 32 && b[i] < 127 && b[i] != ':')
+        i++;
+    if (i == 0)
+        return DM_NO; /* a control or 8-bit octet: no field name starts so */
+    for (j = i; j < len && j <= MIME_LINE_MAX && (b[j] == ' ' || b[j] == '\t');)
+        j++;
+    if (j > MIME_LINE_MAX)
+        return DM_YES;
+    if (j >= len)
+        return eof ? DM_NO : DM_NEED;
+    return b[j] == ':' ? DM_YES : DM_NO;
+}
+
 /* The highest level whose boundary ends the content of the top entity. */
 static int active_hi(const opes_mime_walker *w)
 {
@@ -955,6 +982,15 @@ opes_status opes_mime_walk(opes_mime_walker *w, const char *buf, size_t len, int
                 if (d == DM_YES) /* the header section ends at a delimiter:
                                     no body */
                     return header_done(w, 0, used, ev);
+            }
+            if (w->top > 0) {
+                int f = field_start(buf, len, eof);
+                if (f == DM_NEED)
+                    return OPES_INCOMPLETE;
+                if (f == DM_NO) {
+                    w->ent_flags |= OPES_MIME_PF_NO_EMPTY_LINE;
+                    return header_done(w, 0, used, ev);
+                }
             }
             r = opes_header_scan(w->hs, buf, len, eof, &u, &hev);
             if (r == OPES_INCOMPLETE)

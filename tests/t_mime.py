@@ -311,7 +311,22 @@ d
 --z--
 """)
 
-for name, m in [("binary", binary), ("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
+# part header sections that end at a line that is not a field, without an
+# empty line: Python takes that line as the start of the body
+no_empty_line = crlf(b"""Content-Type: multipart/mixed; boundary=q
+
+--q
+Content-Type: text/html
+<p>x</p>
+--q
+no colon here
+
+--q
+--qX
+--q--
+""")
+
+for name, m in [("no empty line", no_empty_line), ("binary", binary), ("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
                 ("digest", digest), ("message/global", glob), ("defaults", defaults)]:
     compare(name, m)
 # no close-delimiters: the inner multipart is ended by the outer delimiter

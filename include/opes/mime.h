@@ -58,7 +58,11 @@
  *    the end of the input ends every open entity. Such a multipart's
  *    END_PART carries OPES_MIME_PF_UNTERMINATED.
  *  - A part whose header section is cut by a delimiter (no empty line) has
- *    an empty body. An empty line between the header and the body belongs to
+ *    an empty body. Below the top level, a header section also ends at a
+ *    line that cannot start a header field (no field name and ":" there):
+ *    that line starts the body, flagged OPES_MIME_PF_NO_EMPTY_LINE (Python's
+ *    email reads it so); the top-level header section is the header
+ *    scanner's, and such a line there is its error. An empty line between the header and the body belongs to
  *    the PART event; the body starts after it, and a delimiter may start
  *    there without a line end before it.
  *  - Line ends: CRLF. With OPES_MIME_LF, LF too. Without it, in a body where
@@ -220,8 +224,12 @@ enum opes_mime_part_flag {
                                                 multipart's close-delimiter */
     OPES_MIME_PF_BAD_CTE = 1u << 5,          /* a Content-Transfer-Encoding that does not
                                                 parse (cte is OPES_MIME_CTE_UNKNOWN) */
-    OPES_MIME_PF_DUPLICATE_FIELD = 1u << 6   /* Content-Type or -Transfer-Encoding twice:
+    OPES_MIME_PF_DUPLICATE_FIELD = 1u << 6,  /* Content-Type or -Transfer-Encoding twice:
                                                 the first one counts */
+    OPES_MIME_PF_NO_EMPTY_LINE = 1u << 7     /* the header section of an entity
+                                                below the top ended at a line that
+                                                is not a header field: that line
+                                                starts the body */
 };
 
 /** What kind of entity (opes_mime_part.kind). */
