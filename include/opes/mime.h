@@ -359,7 +359,13 @@ OPES_API opes_status opes_mime_walker_set_limit(opes_mime_walker *w, int limit, 
  * Events and offsets do not depend on how the input is split, except that
  * data (BODY, PREAMBLE, EPILOGUE) arrives in pieces that follow the split;
  * joined, they are the same. An error is sticky. The header scanner runs
- * with its default limits for each entity.
+ * with its default limits for each entity. Cost: linear when the caller
+ * appends a few KiB at a time; a possible delimiter line that is held back
+ * is looked at again on each call (up to OPES_MIME_HOLD octets for each
+ * enclosing multipart whose boundary matches), so appending a byte at a
+ * time costs up to that much per byte (measured: about 0.6 s per MiB of
+ * near-miss delimiter lines at one level, 6 s at 16 levels with the same
+ * boundary, against 0.01 s for 4 KiB pieces).
  *
  * @return OPES_OK (an event); OPES_INCOMPLETE; a header scanner status, or
  *         OPES_EMIME_TOO_DEEP, OPES_ETOO_MANY_ITEMS, OPES_EBARE_CR,
