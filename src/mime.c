@@ -272,6 +272,7 @@ typedef struct mime_ent {
     int mp;     /* multipart: MP_* */
     int digest; /* multipart/digest */
     int closed; /* multipart: its close-delimiter was seen */
+    int binary; /* leaf: Content-Transfer-Encoding binary */
     unsigned flags;
     size_t id, index, children;
     size_t blen;
@@ -451,6 +452,94 @@ static int is_bchar(unsigned char c)
     return OPES__IS(c, OPES__C_ALPHA | OPES__C_DIGIT) || (c != 0 && strchr("'()+_,-./:=? ", c));
 }
 
+/* One RFC 2231 piece of a parameter value into wr: unquoted; extended
+ * (ext: the name ends in "*") values %-decoded, the first (first) without
+ * its charset'language' prefix (RFC 2231 4). A bad %-escape is kept as
+ * written, as Python's email keeps it. 0 when it is too long to be part of
+ * a boundary. */
+static int rfc2231_piece(const opes_mime_param *p, int ext, int first, opes__wr *wr)
+{
+    char v[256]; /* a 70-octet boundary %-encoded, and a prefix */
+    size_t n = 0, i = 0;
+    if (opes_mime_param_value(p, v, sizeof v, &n) != OPES_OK)
+        return 0;
+    if (!ext) {
+        opes__wr_put(wr, v, n);
+        return 1;
+    }
+    if (first) {
+        const char *t1 = memchr(v, '\'', n), *t2;
+        if (t1 && (t2 = memchr(t1 + 1, '\'', n - (size_t)(t1 + 1 - v))) != NULL)
+            i = (size_t)(t2 + 1 - v);
+    }
+    for (; i < n; i++) {
+        int hi, lo;
+        if (v[i] == '%' && i + 2 < n && (hi = opes__hexval((unsigned char)v[i + 1])) >= 0 &&
+            (lo = opes__hexval((unsigned char)v[i + 2])) >= 0) {
+            opes__wr_putc(wr, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            opes__wr_putc(wr, v[i]);
+        }
+    }
+    return 1;
+}
+
+/* The boundary of a parameter list into w->boundary (its length, or 0):
+ * "boundary"; else RFC 2231's "boundary*" or its continuations
+ * "boundary*0", "boundary*1*", ... joined in order up to the first gap
+ * (RFC 2231 3, 4; Python's email reads them so). One pass over the list,
+ * the first of each name counting. */
+static size_t find_boundary(opes_mime_walker *w, const char *params, size_t len)
+{
+    opes_mime_param p, star, seg[OPES_MIME_MAX_BOUNDARY];
+    unsigned char have[OPES_MIME_MAX_BOUNDARY], ext[OPES_MIME_MAX_BOUNDARY];
+    int have_star = 0;
+    size_t pos = 0, n = 0;
+    opes__wr wr;
+    opes_status r = opes_mime_param_find(params, len, "boundary", &p);
+    if (r == OPES_OK)
+        return opes_mime_param_value(&p, w->boundary, sizeof w->boundary, &n) == OPES_OK ? n : 0;
+    memset(have, 0, sizeof have);
+    memset(ext, 0, sizeof ext);
+    while (opes_mime_param_next(params, len, &pos, &p) == OPES_OK) {
+        const char *nm = p.name.ptr;
+        size_t nl = p.name.len, k = 9, num = 0;
+        if (nl < 9 || !opes__ieq(nm, 9, "BOUNDARY*"))
+            continue;
+        if (nl == 9) {
+            if (!have_star)
+                star = p;
+            have_star = 1;
+            continue;
+        }
+        /* section := "0" / (non-zero digit *DIGIT), then "*" if extended */
+        if (nm[k] == '0' && nl > k + 1 && nm[k + 1] != '*')
+            continue;
+        for (; k < nl && nm[k] >= '0' && nm[k] <= '9' && num < OPES_MIME_MAX_BOUNDARY; k++)
+            num = num * 10 + (size_t)(nm[k] - '0');
+        if (k == 9 || num >= OPES_MIME_MAX_BOUNDARY || (k < nl && (nm[k] != '*' || k + 1 != nl)))
+            continue;
+        if (!have[num]) {
+            have[num] = 1;
+            ext[num] = k < nl;
+            seg[num] = p;
+        }
+    }
+    opes__wr_init(&wr, w->boundary, sizeof w->boundary);
+    if (have[0]) {
+        for (size_t i = 0; i < OPES_MIME_MAX_BOUNDARY && have[i]; i++)
+            if (!rfc2231_piece(&seg[i], ext[i], i == 0, &wr))
+                return 0;
+    } else if (have_star) {
+        if (!rfc2231_piece(&star, 1, 1, &wr))
+            return 0;
+    } else {
+        return 0;
+    }
+    return opes__wr_finish(&wr, &n) == OPES_OK ? n : 0;
+}
+
 /* A Content-Type field of the entity being read. */
 static void take_content_type(opes_mime_walker *w, const opes_header_field *f)
 {
@@ -475,9 +564,8 @@ static void take_content_type(opes_mime_walker *w, const opes_header_field *f)
     if (opes_mime_param_find(ct.params.ptr, ct.params.len, "charset", &p) == OPES_OK &&
         opes_mime_param_value(&p, w->charset, sizeof w->charset, &n) == OPES_OK)
         w->clen = lower_copy(w->charset, w->charset, n);
-    if (opes_mime_param_find(ct.params.ptr, ct.params.len, "boundary", &p) == OPES_OK &&
-        opes_mime_param_value(&p, w->boundary, sizeof w->boundary, &n) == OPES_OK && n > 0 &&
-        w->boundary[n - 1] != ' ') {
+    n = find_boundary(w, ct.params.ptr, ct.params.len);
+    if (n > 0 && w->boundary[n - 1] != ' ') {
         size_t i;
         for (i = 0; i < n && is_bchar((unsigned char)w->boundary[i]); i++)
             ;
@@ -568,6 +656,7 @@ static opes_status header_done(opes_mime_walker *w, size_t used, size_t *pused, 
                 w->cte == OPES_MIME_CTE_8BIT || w->cte == OPES_MIME_CTE_BINARY;
     e->flags = w->ent_flags;
     e->kind = OPES_MIME_KIND_LEAF;
+    e->binary = w->cte == OPES_MIME_CTE_BINARY;
     if (w->tlen == 9 && memcmp(w->type, "multipart", 9) == 0) {
         if (w->blen) {
             e->kind = OPES_MIME_KIND_MULTIPART;
@@ -684,6 +773,33 @@ static int delim_any(const opes_mime_walker *w, const char *b, size_t len, size_
     return need ? DM_NEED : DM_NO;
 }
 
+/* Whether b[0..len) starts a header field (RFC 5322 3.6.8, 4.5: 1*ftext
+ * *WSP ":"), for a header section below the top level: DM_NO when it
+ * cannot (that line then starts the body, as Python's email reads it),
+ * DM_NEED when more bytes must be seen, DM_YES when it may (the header
+ * scanner judges the rest: a line end there is the empty line, a WSP a
+ * continuation, a line over 998 octets its error). */
+static int field_start(const char *b, size_t len, int eof)
+{
+    size_t i = 0, j;
+    unsigned char c0 = len ? (unsigned char)b[0] : 0;
+    if (len == 0)
+        return eof ? DM_YES : DM_NEED;
+    if (c0 == '\r' || c0 == '\n' || c0 == ' ' || c0 == '\t' || c0 == ':')
+        return DM_YES;
+    while (i < len && i <= MIME_LINE_MAX && b[i] > 32 && b[i] < 127 && b[i] != ':')
+        i++;
+    if (i == 0)
+        return DM_NO; /* a control or 8-bit octet: no field name starts so */
+    for (j = i; j < len && j <= MIME_LINE_MAX && (b[j] == ' ' || b[j] == '\t');)
+        j++;
+    if (j > MIME_LINE_MAX)
+        return DM_YES;
+    if (j >= len)
+        return eof ? DM_NO : DM_NEED;
+    return b[j] == ':' ? DM_YES : DM_NO;
+}
+
 /* The highest level whose boundary ends the content of the top entity. */
 static int active_hi(const opes_mime_walker *w)
 {
@@ -731,11 +847,16 @@ static opes_status data_event(opes_mime_walker *w, const char *buf, size_t n, si
     return OPES_OK;
 }
 
-/* The content of the top entity (a leaf body, a preamble, an epilogue). */
+/* The content of the top entity (a leaf body, a preamble, an epilogue).
+ * Only a line end can come before a delimiter; a bare CR or LF is an error
+ * (strict), or data: with OPES_MIME_LF a bare CR, and in a binary body
+ * (RFC 2045 2.9, RFC 3030 BINARYMIME: CR and LF without line meaning) both
+ * (CRLF, and LF with OPES_MIME_LF, still end a line there). */
 static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int eof, size_t *used,
                            opes_mime_event *ev)
 {
     int hi = active_hi(w), lv = 0, close = 0, r;
+    int bin = w->stack[w->top].kind == OPES_MIME_KIND_LEAF && w->stack[w->top].binary;
     size_t i = 0, n = 0;
     if (len == 0) {
         if (!eof)
@@ -764,14 +885,14 @@ static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int
             if (i + 1 >= len) {
                 if (!eof)
                     break; /* a CR at the end: wait for what follows */
-                if (w_lf(w))
+                if (w_lf(w) || bin)
                     continue;
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);
                 return w_fail(w, OPES_EBARE_CR, w->off + i, ev);
             }
             if (buf[i + 1] != '\n') {
-                if (w_lf(w))
+                if (w_lf(w) || bin)
                     continue;
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);
@@ -779,6 +900,8 @@ static opes_status content(opes_mime_walker *w, const char *buf, size_t len, int
             }
             eol = 2;
         } else if (c == '\n') {
+            if (!w_lf(w) && bin)
+                continue;
             if (!w_lf(w)) {
                 if (i > 0)
                     return data_event(w, buf, i, used, ev);
@@ -859,6 +982,15 @@ opes_status opes_mime_walk(opes_mime_walker *w, const char *buf, size_t len, int
                 if (d == DM_YES) /* the header section ends at a delimiter:
                                     no body */
                     return header_done(w, 0, used, ev);
+            }
+            if (w->top > 0) {
+                int f = field_start(buf, len, eof);
+                if (f == DM_NEED)
+                    return OPES_INCOMPLETE;
+                if (f == DM_NO) {
+                    w->ent_flags |= OPES_MIME_PF_NO_EMPTY_LINE;
+                    return header_done(w, 0, used, ev);
+                }
             }
             r = opes_header_scan(w->hs, buf, len, eof, &u, &hev);
             if (r == OPES_INCOMPLETE)

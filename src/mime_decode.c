@@ -6,9 +6,12 @@
 #include "internal.h"
 
 enum { B_DATA = 0, B_PAD1, B_DONE };
-enum { Q_TEXT = 0, Q_CR, Q_EQ, Q_EQWS, Q_EQCR, Q_EQ1 };
+enum { Q_TEXT = 0, Q_CR, Q_EQ, Q_EQWS, Q_EQCR, Q_EQ1, Q_WSLONG };
 
-#define QP_WS_MAX 32 /* white space held to see whether a line end follows */
+/* White space held to see whether a line end follows (RFC 2045 6.7 rule 3).
+ * A longer run cannot be held in the fixed state: it is passed on whole (the
+ * held part, then the rest as it comes, Q_WSLONG), never half stripped. */
+#define QP_WS_MAX 32
 
 /* see opes/mime.h */
 opes_status opes_mime_decoder_init(opes_mime_decoder *d, int cte)
@@ -133,18 +136,28 @@ static void qp_hold_ws(opes_mime_decoder *d, int c)
 }
 
 /* One quoted-printable input byte (or the end, c < 0): output into o (at
- * most QP_WS_MAX + 4 octets). */
+ * most QP_WS_MAX + 3 octets). The end of the input ends the last line: in a
+ * multipart the line end before the delimiter is the delimiter's (RFC 2046
+ * 5.1.1), so white space there is trailing white space (rule 3) and a "="
+ * there (with white space after it or not) is a soft line break (rule 5). */
 static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
 {
     size_t n = 0;
     for (;;) {
         switch (d->state) {
         case Q_TEXT:
-            if (c < 0)
-                return n + qp_ws(d, o + n); /* the last line has no end: kept */
+            if (c < 0) {
+                d->nacc = 0; /* trailing white space of the last line goes */
+                d->acc = 0;
+                return n;
+            }
             if (c == ' ' || c == '\t') {
-                if (d->nacc == QP_WS_MAX)
-                    n += qp_ws(d, o + n); /* too long to hold: not stripped */
+                if (d->nacc == QP_WS_MAX) { /* too long to hold: passed on whole */
+                    n += qp_ws(d, o + n);
+                    o[n++] = (unsigned char)c;
+                    d->state = Q_WSLONG;
+                    return n;
+                }
                 qp_hold_ws(d, c);
             } else if (c == '\r') {
                 d->state = Q_CR;
@@ -173,8 +186,19 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
             o[n++] = '\r';
             d->state = Q_TEXT;
             continue; /* c again */
+        case Q_WSLONG:
+            if (c == ' ' || c == '\t') {
+                o[n++] = (unsigned char)c;
+                return n;
+            }
+            d->state = Q_TEXT;
+            continue; /* c again */
         case Q_EQ:
-            if (c >= 0 && is_hex((unsigned char)c)) {
+            if (c < 0) {
+                d->state = Q_TEXT; /* "=" at the end: a soft line break */
+                return n;
+            }
+            if (is_hex((unsigned char)c)) {
                 d->pending[0] = (char)c;
                 d->npending = 1;
                 d->state = Q_EQ1;
@@ -202,14 +226,23 @@ static size_t qp_step(opes_mime_decoder *d, int c, unsigned char *o)
                 qp_hold_ws(d, c);
                 return n;
             }
-            if (c == '\r') {
-                d->state = Q_EQCR;
+            if (c == ' ' || c == '\t') { /* too long to hold: as written */
+                d->flags |= OPES_MIME_DF_BAD_ESCAPE;
+                o[n++] = '=';
+                n += qp_ws(d, o + n);
+                o[n++] = (unsigned char)c;
+                d->state = Q_WSLONG;
                 return n;
             }
-            if (c == '\n') {
-                d->nacc = 0; /* "=" WSP line end: a soft line break (rule 3) */
+            if (c < 0 || c == '\n') { /* "=" WSP line end: a soft line break
+                                         (rule 3); the end of the input too */
+                d->nacc = 0;
                 d->acc = 0;
                 d->state = Q_TEXT;
+                return n;
+            }
+            if (c == '\r') {
+                d->state = Q_EQCR;
                 return n;
             }
             d->flags |= OPES_MIME_DF_BAD_ESCAPE;

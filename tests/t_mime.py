@@ -16,6 +16,7 @@ RFC 4648 section 10 vectors, random data encoded by base64 and quopri and
 decoded back under random splits, and quopri's own decoder on line-end white
 space and bad escapes. Env B = build dir. Prints N passed, N failed."""
 import base64
+import binascii
 import email
 import email.policy
 import os
@@ -261,7 +262,71 @@ Content-Type: TEXT/Plain
 last
 --ok--""")
 
-for name, m in [("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
+# quoted-printable parts that end in a soft line break: the line end before
+# the delimiter is the delimiter's (RFC 2046 5.1.1), so the body ends in "="
+# and the decoded part has no final line end (Python: b"abc")
+qp_soft_end = crlf(b"""Content-Type: multipart/mixed; boundary=q
+
+--q
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Caf=C3=A9 without a final line end=
+--q
+Content-Transfer-Encoding: quoted-printable
+
+two lines=
+, the second ends soft too=
+--q--
+""")
+
+# RFC 2231: the boundary as an extended parameter and in continuations
+rfc2231 = crlf(b"""Content-Type: multipart/mixed; boundary*=us-ascii'en'a%20b
+
+--a b
+Content-Type: multipart/alternative; boundary*1="de";
+ boundary*0="abc"; boundary*2*=f%3Dg
+
+--abcdef=g
+Content-Type: text/plain
+
+inner
+--abcdef=g--
+--a b--
+""")
+
+# a binary part (RFC 2045 2.9, RFC 3030): bare CR and LF are data (Python
+# also ends lines at a bare CR or LF, so no "--z" follows one here)
+binary = crlf(b"""Content-Type: multipart/mixed; boundary=z
+
+--z
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: binary
+
+""") + b"a\nb\rc\n-\r\r\n\x00\xff\n" + crlf(b"""
+--z
+Content-Type: text/plain
+
+d
+--z--
+""")
+
+# part header sections that end at a line that is not a field, without an
+# empty line: Python takes that line as the start of the body
+no_empty_line = crlf(b"""Content-Type: multipart/mixed; boundary=q
+
+--q
+Content-Type: text/html
+<p>x</p>
+--q
+no colon here
+
+--q
+--qX
+--q--
+""")
+
+for name, m in [("no empty line", no_empty_line), ("binary", binary), ("qp soft end", qp_soft_end), ("rfc2231 boundary", rfc2231), ("nested", nested), ("dsn", dsn), ("dsn-headers", dsn_headers),
                 ("digest", digest), ("message/global", glob), ("defaults", defaults)]:
     compare(name, m)
 # no close-delimiters: the inner multipart is ended by the outer delimiter
@@ -339,6 +404,13 @@ try:
         check(got == want.replace(b"\n", CRLF), "quopri CRLF %r: %r" % (v, got))
 finally:
     quopri.a2b_qp = saved
+
+# runs of white space longer than the decoder holds (32 octets): passed on
+# whole, as binascii.a2b_qp (Python's email) passes every run
+for v in [b"a" + b" " * 40 + b"\r\nb\r\n", b"x" + b"\t " * 30 + b"\r\n", b"y" + b" " * 33 + b"z\r\n"]:
+    for seed in (0, 1, 7):
+        got, fl = decode(CTE_QP, v, seed)
+        check(got == binascii.a2b_qp(v) and fl == 0, "long white space %r: %r" % (v, got))
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
