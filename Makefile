@@ -96,11 +96,20 @@ SHARED_SONAME := libopes.so.$(ABI)
 TOOL := $(B)/opes
 
 .PHONY: all lib check check-unit check-scripts fuzz fuzz-replay bench demo install uninstall \
-        clean deps docs
+        clean deps docs FORCE
 all: $(STATIC) $(SHARED_REAL) $(TOOL) $(B)/libopes.pc
 lib: $(STATIC) $(SHARED_REAL)
 
-$(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) | $(B)/obj
+# A build tree remembers its configuration in a stamp that is rewritten
+# only when the configuration changes, and everything built depends on it:
+# `make check ZLIB=0` after `make check` in the same tree rebuilds instead
+# of silently testing the zlib objects again. $(call stamp,FILE,TEXT)
+stamp = @mkdir -p $(dir $1); if [ "$$(cat $1 2>/dev/null)" != "$2" ]; then echo "$2" > $1; fi
+FORCE:
+$(B)/config.stamp: FORCE
+	$(call stamp,$@,$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(ZLIB_LIBS))
+
+$(B)/obj/%.o: src/%.c $(HEADERS) $(wildcard src/*.h) $(B)/config.stamp | $(B)/obj
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(LIB_CFLAGS) -Isrc -c $< -o $@
 
@@ -132,7 +141,7 @@ $(B)/libopes.pc: pkgconfig/libopes.pc.in $(VERSION_H)
 
 # ---- tests ---------------------------------------------------------------
 # Unit tests link the static library, so internals are reachable.
-$(B)/tests/%: tests/%.c tests/harness.h $(TEST_SUPPORT) $(STATIC) | $(B)/tests
+$(B)/tests/%: tests/%.c tests/harness.h $(TEST_SUPPORT) $(STATIC) $(B)/config.stamp | $(B)/tests
 	@$(if $(Q),echo "  CCLD    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Itests -DOPES_SRCDIR='"$(CURDIR)"' -o $@ $< $(TEST_SUPPORT) \
 	  $(STATIC) $(LDFLAGS) $(ZLIB_LIBS)
@@ -150,7 +159,9 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=c11 -Iinclude -Isrc $(ZLIB_CFLAGS)
 fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
-build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS) src/internal.h
+build-fuzz/config.stamp: FORCE
+	$(call stamp,$@,$(FUZZ_CC) $(FUZZ_FLAGS) $(ZLIB_LIBS))
+build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS) src/internal.h build-fuzz/config.stamp
 	@mkdir -p build-fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(ZLIB_LIBS)
@@ -161,7 +172,10 @@ REPLAY_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c11 -Iinclude -Isrc $(ZLIB_CFLAGS)
 fuzz-replay: $(patsubst %,build-replay/fuzz_%,$(FUZZ_NAMES))
 	@sh fuzz/replay.sh build-replay $(FUZZ_NAMES)
-build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) $(wildcard src/*.h)
+build-replay/config.stamp: FORCE
+	$(call stamp,$@,$(FUZZ_CC) $(REPLAY_FLAGS) $(ZLIB_LIBS))
+build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) $(wildcard src/*.h) \
+                     build-replay/config.stamp
 	@mkdir -p build-replay
 	@$(if $(Q),echo "  REPLAY  $@")
 	$(Q)$(FUZZ_CC) $(REPLAY_FLAGS) -o $@ $< fuzz/standalone.c $(LIB_SRC) $(ZLIB_LIBS)

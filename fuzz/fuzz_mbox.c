@@ -19,7 +19,8 @@
  *   - without zlib, gzip input is OPES_EUNSUPPORTED; with zlib, input that
  *     zlib's inflate (run here on the whole input, members one after
  *     another) rejects is OPES_EBAD_GZIP (or OPES_EBAD_MBOX when what came
- *     out before the damage was no mailbox).
+ *     out before the damage was no mailbox), with the same events and
+ *     error offset when the input comes in one piece.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -210,8 +211,11 @@ static int gunzip(const unsigned char *in, size_t n, buf *out)
 /* ---- the reader, in pieces --------------------------------------------- */
 
 static uint32_t rng;
+static int whole; /* the input in one piece */
 static size_t piece(void)
 {
+    if (whole)
+        return SIZE_MAX;
     rng = rng * 1103515245u + 12345u;
     switch ((rng >> 16) % 4) {
     case 0:
@@ -265,6 +269,8 @@ static int read_all(const unsigned char *in, size_t n, int variant, int input, u
         }
         if (st != OPES_OK) {
             CHECK(ev.type == OPES_MBOX_EV_ERROR && ev.detail);
+            put_u64(l, ev.offset); /* the error and the message it cut */
+            put_u64(l, in_msg ? sum : UINT64_MAX);
             free(copy);
             ret = st;
             break;
@@ -338,6 +344,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int zr = gunzip(in, n, &plain);
         if (zr < 0) {
             CHECK(got == OPES_EBAD_GZIP || got == OPES_EBAD_MBOX);
+            /* the same events before the error, the same error, whole */
+            whole = 1;
+            CHECK(read_all(in, n, variant, input, seed, &b) == got);
+            whole = 0;
+            CHECK(a.n == b.n && memcmp(a.p, b.p, a.n) == 0);
         } else if (zr == 0) {
             want = reference(plain.p, plain.n, variant == OPES_MBOX_MBOXO, &b);
             CHECK(got == want);

@@ -64,6 +64,10 @@ struct opes_mbox_reader {
     uint64_t zoff;     /* compressed bytes taken */
     size_t zpos, zlen; /* unread part of zout */
     size_t arena_used;
+    /* an inflate error held until the bytes decoded before it are read */
+    opes_status z_err;
+    uint64_t z_err_off;
+    const char *z_err_detail;
     z_stream z;
     unsigned char zout[OPES_MBOX_GZIP_CHUNK];
     union {
@@ -122,6 +126,9 @@ static void rd_start(opes_mbox_reader *r)
     r->zoff = 0;
     r->zpos = r->zlen = 0;
     r->arena_used = 0;
+    r->z_err = OPES_OK;
+    r->z_err_off = 0;
+    r->z_err_detail = NULL;
 #endif
 }
 
@@ -606,6 +613,10 @@ static opes_status gz_feed(opes_mbox_reader *r, const unsigned char *buf, size_t
                 goto out;
             continue;
         }
+        if (r->z_err) { /* its output is read: now the error */
+            st = fail(r, r->z_err, r->z_err_off, r->z_err_detail, ev);
+            goto out;
+        }
         in = from_magic ? &magic0 : buf ? buf + taken : NULL;
         avail = from_magic ? 1 : len - taken;
         if (r->z_member_done) {
@@ -656,13 +667,19 @@ static opes_status gz_feed(opes_mbox_reader *r, const unsigned char *buf, size_t
             }
             st = fail(r, OPES_EBAD_GZIP, r->zoff, "the gzip stream is truncated", ev);
             goto out;
+        /* an error may come with output decoded before the damage: that is
+         * read first (as it is when the input arrives in smaller pieces),
+         * then the error is returned (above) */
         case Z_MEM_ERROR:
-            st = fail(r, OPES_ENOMEM, r->zoff, "zlib wanted more memory than the reader's arena",
-                      ev);
-            goto out;
+            r->z_err = OPES_ENOMEM;
+            r->z_err_off = r->zoff;
+            r->z_err_detail = "zlib wanted more memory than the reader's arena";
+            break;
         default: /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
-            st = fail(r, OPES_EBAD_GZIP, r->zoff, "the gzip stream is corrupt", ev);
-            goto out;
+            r->z_err = OPES_EBAD_GZIP;
+            r->z_err_off = r->zoff;
+            r->z_err_detail = "the gzip stream is corrupt";
+            break;
         }
     }
 out:

@@ -591,6 +591,30 @@ static void gz(tlog *out, const char *in, size_t n, int level)
     deflateEnd(&s);
 }
 
+/* zlib's own inflate on a damaged member: 1 when what it decoded before
+ * noticing the damage already differs from "From " (the reader must then
+ * say OPES_EBAD_MBOX: it reads those bytes first), else 0. */
+static int damaged_no_mbox(const char *in, size_t n)
+{
+    z_stream s;
+    unsigned char out[65536];
+    size_t got, k;
+    memset(&s, 0, sizeof s);
+    if (inflateInit2(&s, 15 + 16) != Z_OK)
+        abort();
+    s.next_in = (unsigned char *)(uintptr_t)in;
+    s.avail_in = (uInt)n;
+    s.next_out = out;
+    s.avail_out = sizeof out;
+    (void)inflate(&s, Z_NO_FLUSH);
+    got = sizeof out - s.avail_out;
+    inflateEnd(&s);
+    for (k = 0; k < got && k < 5; k++)
+        if (out[k] != (unsigned char)"From "[k])
+            return 1;
+    return 0;
+}
+
 static void test_gzip(void)
 {
     tlog plain = {0}, z = {0}, got = {0};
@@ -655,8 +679,15 @@ static void test_gzip(void)
                 continue;
             z.p[k] ^= 0x55;
             res = run(z.p, z.n, OPES_MBOX_MBOXRD, OPES_MBOX_INPUT_AUTO, SPLIT_WHOLE, &got);
-            if (k < 2 ? res.status != OPES_EBAD_MBOX : res.status != OPES_EBAD_GZIP)
+            if (k < 2 || damaged_no_mbox(z.p, z.n) ? res.status != OPES_EBAD_MBOX
+                                                   : res.status != OPES_EBAD_GZIP)
                 bad++;
+            lfree(&got);
+            /* the events before the error, the error and its offset do not
+             * depend on the split: what inflate decoded before it noticed
+             * the damage is read first (it was dropped when the damage and
+             * the output came in the same inflate call) */
+            got = all_splits(z.p, z.n, OPES_MBOX_MBOXRD);
             z.p[k] ^= 0x55;
             lfree(&got);
         }

@@ -64,9 +64,10 @@
  * member that is not another member (trailing zeros included) and a member
  * cut short are OPES_EBAD_GZIP. Offsets are always those of the
  * uncompressed mailbox, except the offset of a gzip error, which counts
- * the compressed bytes zlib had read when it noticed. In a build without
- * zlib (opes_features() lacks OPES_FEATURE_ZLIB) gzip input is
- * OPES_EUNSUPPORTED.
+ * the compressed bytes zlib had read when it noticed; what zlib decoded
+ * before it noticed is read (and gives its events) before the error. In a
+ * build without zlib (opes_features() lacks OPES_FEATURE_ZLIB) gzip input
+ * is OPES_EUNSUPPORTED.
  *
  * See docs/mail.md, "mbox".
  */
