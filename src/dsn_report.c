@@ -137,7 +137,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
     /* outer candidates, one per depth at most (each is deeper than the last) */
     candidate outer[OPES_MIME_MAX_DEPTH + 1];
     size_t nouter = 0;
-    int global = 0, done = 0;
+    int global = 0, done = 0, ct_seen = 0;
     size_t off = 0, idle = 0;
     opes_status st;
 
@@ -182,9 +182,11 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
         switch (ev.type) {
         case OPES_MIME_EV_HEADER:
             end = ev.field.offset + ev.field.whole.len;
-            if (!machine.on && opes_header_name_eq(&ev.field, "Content-Type")) {
+            /* the first Content-Type of an entity, the one the walker reads */
+            if (!machine.on && !ct_seen && opes_header_name_eq(&ev.field, "Content-Type")) {
                 opes_mime_content_type ct;
                 opes_mime_param p;
+                ct_seen = 1;
                 pending_rt.ptr = NULL;
                 pending_rt.len = 0;
                 if (opes_mime_content_type_parse(ev.field.raw.ptr, ev.field.raw.len, &ct) ==
@@ -201,6 +203,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
             break;
         case OPES_MIME_EV_PART: {
             const opes_mime_part *p = &ev.part;
+            ct_seen = 0;
             d = p->depth;
             end = p->body_offset;
             /* a multipart/report; or one inside a candidate that has no

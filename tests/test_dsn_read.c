@@ -812,6 +812,27 @@ static void test_report_inner_candidate(void)
     guarded_free(g);
 }
 
+/* A second Content-Type field in the report's header section: the MIME
+ * walker reads the first (its boundary is used), and so does Python's email
+ * package (get_param("report-type") gives "delivery-status"); the
+ * report-type must come from the same field. */
+static void test_report_type_first_field(void)
+{
+    static const char m[] =
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=O\r\nContent-Type: text/plain; report-type=evil\r\n\r\n"
+        "--O\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+        "--O\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--O--\r\n";
+    opes_dsn_read_report r;
+    const char *g = guarded_copy(m, strlen(m));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(m), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.flags, 0);
+    guarded_free(g);
+}
+
 static void test_report_not_dsn(void)
 {
     opes_dsn_read_report r;
@@ -879,6 +900,7 @@ int main(void)
     test_report_encoded_large();
     test_report_not_dsn();
     test_report_inner_candidate();
+    test_report_type_first_field();
     opes_mime_walker_free(g_walker);
     return TEST_END();
 }
