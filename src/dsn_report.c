@@ -285,6 +285,9 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
                     if (!human.on && inner.depth == report.depth + 1 && inner.index == 1) {
                         human = inner;
                         human.closed = 1;
+                    } else {
+                        /* the inner report was inside the human part */
+                        span_extend(&human, inner.depth, inner.end);
                     }
                 } else {
                     memset(&report, 0, sizeof report); /* not a DSN: look on */

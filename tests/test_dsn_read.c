@@ -810,6 +810,27 @@ static void test_report_inner_candidate(void)
      * to its last body byte, as for any multipart human part) */
     CHECK(starts_with(r.human, "--I\r\n") && ends_with(r.human, " displayed"));
     guarded_free(g);
+
+    /* the inner report as the last thing inside the outer's human part: the
+     * human part still reaches past it */
+    static const char m2[] =
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=O\r\n\r\n--O\r\nContent-Type: multipart/mixed; boundary=A\r\n\r\n"
+        "--A\r\nContent-Type: text/plain\r\n\r\nalt\r\n--A\r\n"
+        "Content-Type: multipart/report; report-type=disposition-notification; boundary=I\r\n"
+        "\r\n--I\r\nContent-Type: text/plain\r\n\r\nmdn\r\n--I\r\n"
+        "Content-Type: message/disposition-notification\r\n\r\n"
+        "Final-Recipient: rfc822; x@example\r\nDisposition: manual-action/MDN-sent-manually;"
+        " displayed\r\n--I--\r\n--A--\r\n"
+        "--O\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--O--\r\n";
+    g = guarded_copy(m2, strlen(m2));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(m2), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.status.recipients, 1);
+    CHECK(starts_with(r.human, "--A\r\n") && ends_with(r.human, " displayed"));
+    guarded_free(g);
 }
 
 /* A second Content-Type field in the report's header section: the MIME
