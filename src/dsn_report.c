@@ -13,7 +13,7 @@
 /* Where a tracked entity's bytes are. */
 typedef struct span {
     int on, closed;
-    size_t depth, id;
+    size_t depth, id, index;
     uint64_t body, end; /* body offset; end of the last content byte seen */
     int cte, kind;
     unsigned flags;
@@ -31,6 +31,7 @@ static void span_start(span *s, const opes_mime_part *p)
     s->on = 1;
     s->depth = p->depth;
     s->id = p->id;
+    s->index = p->index;
     s->body = p->body_offset;
     s->end = p->body_offset;
     s->cte = p->cte;
@@ -51,6 +52,13 @@ static void span_close(span *s, size_t id)
     if (s->on && s->id == id)
         s->closed = 1;
 }
+
+/* A candidate report set aside while a multipart/report inside it is tried:
+ * restored when the inner one closes without a delivery-status part. */
+typedef struct candidate {
+    span report, human;
+    opes_str report_type;
+} candidate;
 
 /* Decode in[0..n) (base64 or quoted-printable) in pieces of at most 256
  * input octets, each with room for all it can give (a piece decodes to at
@@ -119,13 +127,17 @@ static int returned_type(const opes_mime_part *p)
 
 /* see opes/dsn_read.h */
 opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t len, unsigned flags,
-                                   char *scratch, size_t cap, opes_dsn_read_report *out, size_t *need)
+                                   char *scratch, size_t cap, opes_dsn_read_report *out,
+                                   size_t *need)
 {
     const unsigned all = OPES_DSN_READ_LF | OPES_DSN_READ_UTF8 | OPES_DSN_READ_8BIT;
     opes_mime_event ev;
     span report = {0}, human = {0}, machine = {0}, returned = {0}, retmsg = {0};
     opes_str report_type = {NULL, 0}, pending_rt = {NULL, 0};
-    int global = 0, done = 0;
+    /* outer candidates, one per depth at most (each is deeper than the last) */
+    candidate outer[OPES_MIME_MAX_DEPTH + 1];
+    size_t nouter = 0;
+    int global = 0, done = 0, ct_seen = 0;
     size_t off = 0, idle = 0;
     opes_status st;
 
@@ -170,9 +182,11 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
         switch (ev.type) {
         case OPES_MIME_EV_HEADER:
             end = ev.field.offset + ev.field.whole.len;
-            if (!machine.on && opes_header_name_eq(&ev.field, "Content-Type")) {
+            /* the first Content-Type of an entity, the one the walker reads */
+            if (!machine.on && !ct_seen && opes_header_name_eq(&ev.field, "Content-Type")) {
                 opes_mime_content_type ct;
                 opes_mime_param p;
+                ct_seen = 1;
                 pending_rt.ptr = NULL;
                 pending_rt.len = 0;
                 if (opes_mime_content_type_parse(ev.field.raw.ptr, ev.field.raw.len, &ct) ==
@@ -189,6 +203,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
             break;
         case OPES_MIME_EV_PART: {
             const opes_mime_part *p = &ev.part;
+            ct_seen = 0;
             d = p->depth;
             end = p->body_offset;
             /* a multipart/report; or one inside a candidate that has no
@@ -196,6 +211,12 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
              * inner one is tried instead */
             if (p->kind == OPES_MIME_KIND_MULTIPART && is_type(p, "multipart", "report") &&
                 (!report.on || (!machine.on && p->depth > report.depth))) {
+                if (report.on && nouter < sizeof outer / sizeof outer[0]) {
+                    outer[nouter].report = report;
+                    outer[nouter].human = human;
+                    outer[nouter].report_type = report_type;
+                    nouter++;
+                }
                 span_start(&report, p);
                 report_type = pending_rt;
                 memset(&human, 0, sizeof human);
@@ -251,10 +272,26 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
             span_close(&machine, ev.part.id);
             span_close(&returned, ev.part.id);
             if (report.on && ev.part.id == report.id) {
-                if (machine.on)
+                if (machine.on) {
                     done = 1;
-                else
-                    memset(&report, 0, sizeof report); /* not a DSN (an MDN?): look on */
+                } else if (nouter > 0) {
+                    /* not a DSN (an MDN?) inside a candidate: back to the
+                     * candidate, whose first part it may have been */
+                    span inner = report;
+                    nouter--;
+                    report = outer[nouter].report;
+                    human = outer[nouter].human;
+                    report_type = outer[nouter].report_type;
+                    if (!human.on && inner.depth == report.depth + 1 && inner.index == 1) {
+                        human = inner;
+                        human.closed = 1;
+                    } else {
+                        /* the inner report was inside the human part */
+                        span_extend(&human, inner.depth, inner.end);
+                    }
+                } else {
+                    memset(&report, 0, sizeof report); /* not a DSN: look on */
+                }
             }
             break;
         case OPES_MIME_EV_END:
@@ -264,6 +301,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
             break;
         }
         if (end != 0) {
+            span_extend(&report, d, end);
             span_extend(&human, d, end);
             span_extend(&machine, d, end);
             span_extend(&returned, d, end);

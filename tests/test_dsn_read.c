@@ -782,6 +782,80 @@ static void test_report_encoded_large(void)
     guarded_free(msg);
 }
 
+/* A multipart/report with no delivery-status part inside a DSN's report
+ * (an MDN as the DSN's first part): the inner one is tried and, when it
+ * closes without one, the outer report is still read. Python's email
+ * package reads the outer multipart/report with its delivery-status part
+ * (get_param("report-type") == "delivery-status"). */
+static void test_report_inner_candidate(void)
+{
+    static const char m1[] =
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=O\r\n\r\n--O\r\n"
+        "Content-Type: multipart/report; report-type=disposition-notification; boundary=I\r\n"
+        "\r\n--I\r\nContent-Type: text/plain\r\n\r\nmdn\r\n--I\r\n"
+        "Content-Type: message/disposition-notification\r\n\r\n"
+        "Final-Recipient: rfc822; x@example\r\nDisposition: manual-action/MDN-sent-manually;"
+        " displayed\r\n--I--\r\n"
+        "--O\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--O--\r\n";
+    opes_dsn_read_report r;
+    const char *g = guarded_copy(m1, strlen(m1));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(m1), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK(r.found);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.flags, 0);
+    CHECK_EQ(r.status.recipients, 1);
+    CHECK_STR(r.status.msg.reporting_mta.type, "dns");
+    /* the human part is the outer report's first part, the inner report (up
+     * to its last body byte, as for any multipart human part) */
+    CHECK(starts_with(r.human, "--I\r\n") && ends_with(r.human, " displayed"));
+    guarded_free(g);
+
+    /* the inner report as the last thing inside the outer's human part: the
+     * human part still reaches past it */
+    static const char m2[] =
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=O\r\n\r\n--O\r\nContent-Type: multipart/mixed; boundary=A\r\n\r\n"
+        "--A\r\nContent-Type: text/plain\r\n\r\nalt\r\n--A\r\n"
+        "Content-Type: multipart/report; report-type=disposition-notification; boundary=I\r\n"
+        "\r\n--I\r\nContent-Type: text/plain\r\n\r\nmdn\r\n--I\r\n"
+        "Content-Type: message/disposition-notification\r\n\r\n"
+        "Final-Recipient: rfc822; x@example\r\nDisposition: manual-action/MDN-sent-manually;"
+        " displayed\r\n--I--\r\n--A--\r\n"
+        "--O\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--O--\r\n";
+    g = guarded_copy(m2, strlen(m2));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(m2), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.status.recipients, 1);
+    CHECK(starts_with(r.human, "--A\r\n") && ends_with(r.human, " displayed"));
+    guarded_free(g);
+}
+
+/* A second Content-Type field in the report's header section: the MIME
+ * walker reads the first (its boundary is used), and so does Python's email
+ * package (get_param("report-type") gives "delivery-status"); the
+ * report-type must come from the same field. */
+static void test_report_type_first_field(void)
+{
+    static const char m[] =
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=O\r\nContent-Type: text/plain; report-type=evil\r\n\r\n"
+        "--O\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+        "--O\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@example\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n--O--\r\n";
+    opes_dsn_read_report r;
+    const char *g = guarded_copy(m, strlen(m));
+    CHECK_ST(opes_dsn_message_parse(g_walker, g, strlen(m), 0, NULL, 0, &r, NULL), OPES_OK);
+    CHECK_STR(r.report_type, "delivery-status");
+    CHECK_EQ(r.flags, 0);
+    guarded_free(g);
+}
+
 static void test_report_not_dsn(void)
 {
     opes_dsn_read_report r;
@@ -848,6 +922,8 @@ int main(void)
     test_report_nested_encoded();
     test_report_encoded_large();
     test_report_not_dsn();
+    test_report_inner_candidate();
+    test_report_type_first_field();
     opes_mime_walker_free(g_walker);
     return TEST_END();
 }
