@@ -38,17 +38,13 @@ static int b64_val(unsigned char c)
     return -1;
 }
 
+/* The core's hex digit value, flagging lower-case digits (tolerated). */
 static int hex_val(unsigned char c, unsigned *flags)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') {
+    int v = opes__hexval(c);
+    if (v >= 10 && c >= 'a')
         *flags |= OPES_MIME_DF_LOWER_HEX;
-        return c - 'a' + 10;
-    }
-    return -1;
+    return v;
 }
 
 static int is_hex(unsigned char c)
