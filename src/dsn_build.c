@@ -424,6 +424,19 @@ static opes_status check_line(opes_str s)
     return OPES_OK;
 }
 
+/* A *text value written as a whole field body (Original-Envelope-Id,
+ * Final-Log-ID): white space at either end is not part of a field body once
+ * it is read (RFC 5322 2.2.3, 3.2.2), so such a value could not be carried
+ * back exactly (RFC 3464 2.2.1: the envelope-id's spelling preserved):
+ * refused rather than silently changed. */
+static opes_status check_ends(opes_str s)
+{
+    if (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t' || s.ptr[s.len - 1] == ' ' ||
+                      s.ptr[s.len - 1] == '\t'))
+        return OPES_EBAD_CHAR;
+    return OPES_OK;
+}
+
 static opes_status check_date(opes_str s)
 {
     opes_datetime dt;
@@ -537,6 +550,7 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
     for (size_t i = 0; i < r->envid.len; i++)
         if (!OPES__IS(r->envid.ptr[i], OPES__C_TEXT))
             return OPES_EBAD_CHAR; /* RFC 3461 4.4: printable US-ASCII */
+    TRY(check_ends(r->envid));
     TRY(check_uri(r->opes_system));
     TRY(check_uri(r->opes_service));
     for (size_t i = 0; i < r->nrcpts; i++) {
@@ -566,6 +580,7 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
         }
         TRY(check_date(p->last_attempt_date));
         TRY(check_line(p->final_log_id));
+        TRY(check_ends(p->final_log_id));
         TRY(check_date(p->will_retry_until));
         TRY(check_uri(p->opes_service));
         if (p->action == OPES_DSN_ACTION_FAILED)
@@ -1219,7 +1234,12 @@ opes_status opes_dsn_build_tail(opes_dsn_builder *b, char *dst, size_t cap, size
 {
     out o;
     TRY(start(b, dst, cap, len, &o));
-    eol(&o); /* the line end before a delimiter is the delimiter's (RFC 2046 5.1.1) */
+    /* the line end before a delimiter is the delimiter's (RFC 2046 5.1.1);
+     * with no third part the delivery-status part has written it already
+     * (a second would be an empty line inside its content, which RFC 3464
+     * 2.1's delivery-status-content does not allow) */
+    if (b->plan.part != OPES_DSN_PART_NONE)
+        eol(&o);
     delimiter(b, &o, 1);
     return opes__wr_finish(&o.w, len);
 }
