@@ -437,6 +437,28 @@ static opes_status check_ends(opes_str s)
     return OPES_OK;
 }
 
+/* An MTA name: "name" (written "dns; name") or "type; name", whose type
+ * must be an atom (RFC 3464 2.2.2: mta-name-type = atom), WSP around it
+ * allowed: anything else would be read back as a field without a type. */
+static opes_status check_mta(opes_str s)
+{
+    opes_status st = check_line(s);
+    const char *semi = st == OPES_OK && s.len ? memchr(s.ptr, ';', s.len) : NULL;
+    if (semi == NULL)
+        return st;
+    size_t b = 0, e = (size_t)(semi - s.ptr);
+    while (b < e && (s.ptr[b] == ' ' || s.ptr[b] == '\t'))
+        b++;
+    while (e > b && (s.ptr[e - 1] == ' ' || s.ptr[e - 1] == '\t'))
+        e--;
+    if (b == e)
+        return OPES_EBAD_CHAR;
+    for (size_t i = b; i < e; i++)
+        if (!OPES__IS(s.ptr[i], OPES__C_ATEXT))
+            return OPES_EBAD_CHAR;
+    return OPES_OK;
+}
+
 static opes_status check_date(opes_str s)
 {
     opes_datetime dt;
@@ -542,9 +564,9 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
     TRY(check_date(r->date));
     TRY(check_line(r->message_id));
     TRY(check_line(r->subject));
-    TRY(check_line(r->reporting_mta));
-    TRY(check_line(r->dsn_gateway));
-    TRY(check_line(r->received_from_mta));
+    TRY(check_mta(r->reporting_mta));
+    TRY(check_mta(r->dsn_gateway));
+    TRY(check_mta(r->received_from_mta));
     TRY(check_date(r->arrival_date));
     TRY(check_line(r->envid));
     for (size_t i = 0; i < r->envid.len; i++)
@@ -569,7 +591,7 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
         TRY(check_line(p->status));
         if (opes_reply_enhanced_parse(p->status.ptr, p->status.len, NULL, NULL, NULL) != OPES_OK)
             return OPES_EBAD_ENHANCED_CODE;
-        TRY(check_line(p->remote_mta));
+        TRY(check_mta(p->remote_mta));
         TRY(check_diag(p->diagnostic));
         if (has8(p->diagnostic)) {
             /* RFC 6533 6.2: UTF-8 in the text of an smtp diagnostic makes
@@ -692,6 +714,12 @@ opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report 
                     }
                 }
             }
+        }
+        if (p->part == OPES_DSN_PART_MESSAGE && b->size == 0) {
+            /* nothing to return: an empty message/rfc822 is no message */
+            p->part = OPES_DSN_PART_NONE;
+            p->cte = OPES_MIME_CTE_NONE;
+            raw8 = 0;
         }
         if (p->ret == OPES_DSN_RET_HDRS || p->headers_only_8bit) {
             p->part = b->hdr_end > 0 ? OPES_DSN_PART_HEADERS : OPES_DSN_PART_NONE;
