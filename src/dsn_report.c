@@ -46,6 +46,18 @@ static void span_extend(span *s, size_t d, uint64_t end)
         s->end = end;
 }
 
+/* A delimiter of the multipart at depth d at offset at: no span of a part
+ * inside it reaches past it. */
+static void span_clamp(span *s, size_t d, uint64_t at)
+{
+    if (s->on && s->depth > d) {
+        if (s->end > at)
+            s->end = at;
+        if (s->body > s->end)
+            s->body = s->end;
+    }
+}
+
 static void span_close(span *s, size_t id)
 {
     if (s->on && s->id == id)
@@ -119,7 +131,8 @@ static int returned_type(const opes_mime_part *p)
 
 /* see opes/dsn_read.h */
 opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t len, unsigned flags,
-                                   char *scratch, size_t cap, opes_dsn_read_report *out, size_t *need)
+                                   char *scratch, size_t cap, opes_dsn_read_report *out,
+                                   size_t *need)
 {
     const unsigned all = OPES_DSN_READ_LF | OPES_DSN_READ_UTF8 | OPES_DSN_READ_8BIT;
     opes_mime_event ev;
@@ -256,6 +269,17 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
                 else
                     memset(&report, 0, sizeof report); /* not a DSN (an MDN?): look on */
             }
+            break;
+        case OPES_MIME_EV_DELIMITER:
+            /* the line end before a delimiter is the delimiter's (RFC 2046
+             * 5.1.1): a part inside ends before it, even where the walker
+             * read that line end as the empty line after a header section
+             * that ran to the end of the part (a returned message with no
+             * body, or an empty one) */
+            span_clamp(&human, ev.depth, ev.offset);
+            span_clamp(&machine, ev.depth, ev.offset);
+            span_clamp(&returned, ev.depth, ev.offset);
+            span_clamp(&retmsg, ev.depth, ev.offset);
             break;
         case OPES_MIME_EV_END:
             done = 1;
