@@ -424,6 +424,41 @@ static opes_status check_line(opes_str s)
     return OPES_OK;
 }
 
+/* A *text value written as a whole field body (Original-Envelope-Id,
+ * Final-Log-ID): white space at either end is not part of a field body once
+ * it is read (RFC 5322 2.2.3, 3.2.2), so such a value could not be carried
+ * back exactly (RFC 3464 2.2.1: the envelope-id's spelling preserved):
+ * refused rather than silently changed. */
+static opes_status check_ends(opes_str s)
+{
+    if (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t' || s.ptr[s.len - 1] == ' ' ||
+                      s.ptr[s.len - 1] == '\t'))
+        return OPES_EBAD_CHAR;
+    return OPES_OK;
+}
+
+/* An MTA name: "name" (written "dns; name") or "type; name", whose type
+ * must be an atom (RFC 3464 2.2.2: mta-name-type = atom), WSP around it
+ * allowed: anything else would be read back as a field without a type. */
+static opes_status check_mta(opes_str s)
+{
+    opes_status st = check_line(s);
+    const char *semi = st == OPES_OK && s.len ? memchr(s.ptr, ';', s.len) : NULL;
+    if (semi == NULL)
+        return st;
+    size_t b = 0, e = (size_t)(semi - s.ptr);
+    while (b < e && (s.ptr[b] == ' ' || s.ptr[b] == '\t'))
+        b++;
+    while (e > b && (s.ptr[e - 1] == ' ' || s.ptr[e - 1] == '\t'))
+        e--;
+    if (b == e)
+        return OPES_EBAD_CHAR;
+    for (size_t i = b; i < e; i++)
+        if (!OPES__IS(s.ptr[i], OPES__C_ATEXT))
+            return OPES_EBAD_CHAR;
+    return OPES_OK;
+}
+
 static opes_status check_date(opes_str s)
 {
     opes_datetime dt;
@@ -529,14 +564,15 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
     TRY(check_date(r->date));
     TRY(check_line(r->message_id));
     TRY(check_line(r->subject));
-    TRY(check_line(r->reporting_mta));
-    TRY(check_line(r->dsn_gateway));
-    TRY(check_line(r->received_from_mta));
+    TRY(check_mta(r->reporting_mta));
+    TRY(check_mta(r->dsn_gateway));
+    TRY(check_mta(r->received_from_mta));
     TRY(check_date(r->arrival_date));
     TRY(check_line(r->envid));
     for (size_t i = 0; i < r->envid.len; i++)
         if (!OPES__IS(r->envid.ptr[i], OPES__C_TEXT))
             return OPES_EBAD_CHAR; /* RFC 3461 4.4: printable US-ASCII */
+    TRY(check_ends(r->envid));
     TRY(check_uri(r->opes_system));
     TRY(check_uri(r->opes_service));
     for (size_t i = 0; i < r->nrcpts; i++) {
@@ -555,7 +591,7 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
         TRY(check_line(p->status));
         if (opes_reply_enhanced_parse(p->status.ptr, p->status.len, NULL, NULL, NULL) != OPES_OK)
             return OPES_EBAD_ENHANCED_CODE;
-        TRY(check_line(p->remote_mta));
+        TRY(check_mta(p->remote_mta));
         TRY(check_diag(p->diagnostic));
         if (has8(p->diagnostic)) {
             /* RFC 6533 6.2: UTF-8 in the text of an smtp diagnostic makes
@@ -566,6 +602,7 @@ static opes_status check_report(opes_dsn_builder *b, const opes_dsn_report *r, i
         }
         TRY(check_date(p->last_attempt_date));
         TRY(check_line(p->final_log_id));
+        TRY(check_ends(p->final_log_id));
         TRY(check_date(p->will_retry_until));
         TRY(check_uri(p->opes_service));
         if (p->action == OPES_DSN_ACTION_FAILED)
@@ -677,6 +714,12 @@ opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report 
                     }
                 }
             }
+        }
+        if (p->part == OPES_DSN_PART_MESSAGE && b->size == 0) {
+            /* nothing to return: an empty message/rfc822 is no message */
+            p->part = OPES_DSN_PART_NONE;
+            p->cte = OPES_MIME_CTE_NONE;
+            raw8 = 0;
         }
         if (p->ret == OPES_DSN_RET_HDRS || p->headers_only_8bit) {
             p->part = b->hdr_end > 0 ? OPES_DSN_PART_HEADERS : OPES_DSN_PART_NONE;
@@ -1219,7 +1262,12 @@ opes_status opes_dsn_build_tail(opes_dsn_builder *b, char *dst, size_t cap, size
 {
     out o;
     TRY(start(b, dst, cap, len, &o));
-    eol(&o); /* the line end before a delimiter is the delimiter's (RFC 2046 5.1.1) */
+    /* the line end before a delimiter is the delimiter's (RFC 2046 5.1.1);
+     * with no third part the delivery-status part has written it already
+     * (a second would be an empty line inside its content, which RFC 3464
+     * 2.1's delivery-status-content does not allow) */
+    if (b->plan.part != OPES_DSN_PART_NONE)
+        eol(&o);
     delimiter(b, &o, 1);
     return opes__wr_finish(&o.w, len);
 }

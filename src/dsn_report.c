@@ -47,6 +47,18 @@ static void span_extend(span *s, size_t d, uint64_t end)
         s->end = end;
 }
 
+/* A delimiter of the multipart at depth d at offset at: no span of a part
+ * inside it reaches past it. */
+static void span_clamp(span *s, size_t d, uint64_t at)
+{
+    if (s->on && s->depth > d) {
+        if (s->end > at)
+            s->end = at;
+        if (s->body > s->end)
+            s->body = s->end;
+    }
+}
+
 static void span_close(span *s, size_t id)
 {
     if (s->on && s->id == id)
@@ -293,6 +305,17 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
                     memset(&report, 0, sizeof report); /* not a DSN: look on */
                 }
             }
+            break;
+        case OPES_MIME_EV_DELIMITER:
+            /* the line end before a delimiter is the delimiter's (RFC 2046
+             * 5.1.1): a part inside ends before it, even where the walker
+             * read that line end as the empty line after a header section
+             * that ran to the end of the part (a returned message with no
+             * body, or an empty one) */
+            span_clamp(&human, ev.depth, ev.offset);
+            span_clamp(&machine, ev.depth, ev.offset);
+            span_clamp(&returned, ev.depth, ev.offset);
+            span_clamp(&retmsg, ev.depth, ev.offset);
             break;
         case OPES_MIME_EV_END:
             done = 1;

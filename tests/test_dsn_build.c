@@ -581,8 +581,22 @@ static void test_options(void)
     static const char nomid[] = "Subject: x\r\n\r\nbody\r\n";
     b = build(&r, nomid, sizeof nomid - 1, 0, "S", 0);
     CHECK_EQ(b.plan.part, OPES_DSN_PART_NONE);
-    CHECK(contains(&b, "Status: 5.0.0\r\n\r\n\r\n--=_S.00--\r\n"));
+    /* RFC 3464 2.1: the content ends with the last field's CRLF; the next
+     * CRLF is the close-delimiter's, no empty line between them */
+    CHECK(contains(&b, "Status: 5.0.0\r\n\r\n--=_S.00--\r\n"));
+    CHECK(!contains(&b, "\r\n\r\n\r\n--=_S.00--"));
     free(b.buf);
+    /* an empty original: no third part (an empty message/rfc822 is no
+     * message), whatever RET said */
+    r.flags = 0;
+    r.ret = OPES_DSN_RET_FULL;
+    b = build(&r, "", 0, 0, "S", 0);
+    CHECK_EQ(b.st, OPES_OK);
+    CHECK_EQ(b.plan.part, OPES_DSN_PART_NONE);
+    CHECK_EQ(b.plan.length, 0);
+    CHECK(!contains(&b, "message/rfc822"));
+    free(b.buf);
+    r.ret = OPES_DSN_RET_FULL;
     /* hostile content: headers at most */
     r.flags = OPES_DSN_F_HOSTILE;
     b = build(&r, ORIG, sizeof ORIG - 1, 0, "S", 0);
@@ -697,10 +711,15 @@ static void test_refusals(void)
         const char *v;
         opes_status want;
     } cases[] = {
-        {0, "Hi\r\nBcc: x@y", OPES_EINJECT},            /* subject */
-        {1, "bob@example.com\n", OPES_EINJECT},         /* final recipient */
-        {2, "QQ\r1", OPES_EINJECT},                     /* envid */
-        {2, "Q\xC3\xA9", OPES_EBAD_CHAR},               /* envid: printable ASCII */
+        {0, "Hi\r\nBcc: x@y", OPES_EINJECT},    /* subject */
+        {1, "bob@example.com\n", OPES_EINJECT}, /* final recipient */
+        {2, "QQ\r1", OPES_EINJECT},             /* envid */
+        {2, "Q\xC3\xA9", OPES_EBAD_CHAR},       /* envid: printable ASCII */
+        {2, " QQ314159", OPES_EBAD_CHAR},       /* envid: WSP at an end cannot come back */
+        {2, "QQ314159\t", OPES_EBAD_CHAR},
+        {8, "q-42 ", OPES_EBAD_CHAR},         /* final log id: the same */
+        {9, "x local; mta7", OPES_EBAD_CHAR}, /* remote MTA: the type is an atom */
+        {9, " ; mta7", OPES_EBAD_CHAR},
         {3, "550 a\rb", OPES_EINJECT},                  /* diagnostic: bare CR */
         {3, "oops", OPES_EBAD_REPLY},                   /* diagnostic: no code */
         {3, "550-a\r\n550-b", OPES_EBAD_REPLY},         /* last line with "-" */
@@ -738,6 +757,9 @@ static void test_refusals(void)
             break;
         case 7:
             p.final_recipient = v;
+            break;
+        case 9:
+            p.remote_mta = v;
             break;
         default:
             p.final_log_id = v;

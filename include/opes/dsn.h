@@ -316,7 +316,9 @@ OPES_API opes_status opes_dsn_builder_original_field(const opes_dsn_builder *b, 
  *         OPES_EBAD_ENHANCED_CODE (status); OPES_EBAD_URI,
  *         OPES_EURI_NOT_ABSOLUTE (an OPES URI); OPES_EBAD_UTF8 (an address
  *         that is not UTF-8); OPES_EBAD_CHAR (8-bit octets where the
- *         field must be ASCII, e.g. envid); OPES_EBAD_REPLY (a diagnostic
+ *         field must be ASCII, e.g. envid; white space at either end of
+ *         envid or final_log_id, which a reader could not get back; an
+ *         MTA name "type; name" whose type is not an atom); OPES_EBAD_REPLY (a diagnostic
  *         line that does not start with a reply code); OPES_EEXIST (every
  *         boundary candidate occurs in the original or the report);
  *         OPES_ESTATE (before _end); OPES_EINVAL (a required value missing,
