@@ -479,7 +479,16 @@ static opes_status check_uri(opes_str s)
     opes_status st = check_line(s);
     if (st != OPES_OK || s.len == 0)
         return st;
-    return opes_uri_parse(s.ptr, s.len, OPES_URI_ABSOLUTE, &u, NULL);
+    st = opes_uri_parse(s.ptr, s.len, OPES_URI_ABSOLUTE, &u, NULL);
+    if (st != OPES_OK)
+        return st;
+    /* RFC 3464 2.1: delivery-status fields follow RFC 822's rules, so a "("
+     * would open a comment for the reader: such a URI (RFC 3986 allows the
+     * sub-delims "(" and ")") must be given percent-encoded
+     * (docs/opes-smtp.md 11.1). */
+    if (memchr(s.ptr, '(', s.len) || memchr(s.ptr, ')', s.len))
+        return OPES_EBAD_CHAR;
+    return OPES_OK;
 }
 
 /* An address: one line; UTF-8 when it has 8-bit octets. */

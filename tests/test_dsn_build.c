@@ -727,6 +727,10 @@ static void test_refusals(void)
         {5, "6 Dec 2026 05:10:00 EST", OPES_EBAD_DATE}, /* numeric zone */
         {5, "yesterday", OPES_EBAD_DATE},
         {6, "opes/sys", OPES_EURI_NOT_ABSOLUTE},  /* OPES URI */
+        /* RFC 3986 allows "(" and ")", but the reader of an RFC 3464 field
+         * takes "(" for a comment: percent-encode them (opes-smtp.md 11.1) */
+        {6, "http://opes.exam(le.net/spam", OPES_EBAD_CHAR},
+        {6, "http://opes.example.net/a)b", OPES_EBAD_CHAR},
         {7, "b\xFF@example.com", OPES_EBAD_UTF8}, /* address */
         {8, "id\x01", OPES_EBAD_CHAR},            /* a control: its field refuses it */
     };

@@ -314,7 +314,8 @@ OPES_API opes_status opes_dsn_builder_original_field(const opes_dsn_builder *b, 
  *         OPES_DSN_MAX_VALUE, a diagnostic over OPES_DSN_MAX_DIAGNOSTIC);
  *         OPES_EBAD_DATE (a date that does not parse, or an obsolete zone);
  *         OPES_EBAD_ENHANCED_CODE (status); OPES_EBAD_URI,
- *         OPES_EURI_NOT_ABSOLUTE (an OPES URI); OPES_EBAD_UTF8 (an address
+ *         OPES_EURI_NOT_ABSOLUTE (an OPES URI); OPES_EBAD_CHAR also for "(" or
+ *         ")" in an OPES URI (a comment to the reader: percent-encode them); OPES_EBAD_UTF8 (an address
  *         that is not UTF-8); OPES_EBAD_CHAR (8-bit octets where the
  *         field must be ASCII, e.g. envid; white space at either end of
  *         envid or final_log_id, which a reader could not get back; an
