@@ -730,7 +730,13 @@ opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report 
             p->cte = OPES_MIME_CTE_NONE;
             raw8 = 0;
         }
-        if (p->ret == OPES_DSN_RET_HDRS || p->headers_only_8bit) {
+        /* A message without a body (its header section ends at its end,
+         * without the empty line: RFC 5322 3.5) is returned as that header
+         * section: as message/rfc822 the line end before the next
+         * delimiter, which RFC 2046 5.1.1 gives to the delimiter, would read
+         * as the empty line that ends its header. */
+        int no_body = p->part == OPES_DSN_PART_MESSAGE && b->body_start == b->hdr_end;
+        if (p->ret == OPES_DSN_RET_HDRS || p->headers_only_8bit || no_body) {
             p->part = b->hdr_end > 0 ? OPES_DSN_PART_HEADERS : OPES_DSN_PART_NONE;
             p->offset = 0;
             p->length = b->hdr_end;

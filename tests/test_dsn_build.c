@@ -655,6 +655,37 @@ static void test_truncation(void)
     free(b.buf);
 }
 
+/* A message without a body (RFC 5322 3.5: its header section ends at its
+ * end, no empty line) asked back in full is returned as its header section:
+ * as message/rfc822 the line end that RFC 2046 5.1.1 gives to the next
+ * delimiter would read as the empty line ending its header (found by
+ * fuzz_dsn_roundtrip). */
+static void test_no_body(void)
+{
+    static const char NB[] = "From: a@example.org\r\nOPES-System: http://opes.example.net/sys\r\n";
+    opes_dsn_report r;
+    opes_dsn_recipient p;
+    base_report(&r, &p);
+    r.ret = OPES_DSN_RET_FULL;
+    built b = build(&r, NB, sizeof NB - 1, 0, "S", 0);
+    CHECK_ST(b.st, OPES_OK);
+    CHECK_EQ(b.plan.part, OPES_DSN_PART_HEADERS);
+    CHECK_EQ(b.plan.offset, 0);
+    CHECK_EQ(b.plan.length, sizeof NB - 1);
+    CHECK(contains(&b, "Content-Type: text/rfc822-headers"));
+    /* read back: the returned part is exactly the original */
+    opes_mime_walker *w = NULL;
+    opes_dsn_read_report rd;
+    char scratch[64];
+    CHECK_ST(opes_mime_walker_new(&w, NULL), OPES_OK);
+    CHECK_ST(opes_dsn_message_parse(w, b.buf, b.len, 0, scratch, sizeof scratch, &rd, NULL),
+             OPES_OK);
+    CHECK_EQ(rd.returned_kind, OPES_DSN_RETURNED_HEADERS);
+    CHECK(rd.returned.len == sizeof NB - 1 && memcmp(rd.returned.ptr, NB, sizeof NB - 1) == 0);
+    opes_mime_walker_free(w);
+    free(b.buf);
+}
+
 static void test_boundary(void)
 {
     opes_dsn_report r;
@@ -888,6 +919,7 @@ int main(void)
     test_fields();
     test_options();
     test_truncation();
+    test_no_body();
     test_boundary();
     test_refusals();
     test_8bit();
