@@ -886,18 +886,24 @@ static opes_status addr_field(opes_dsn_builder *b, out *o, const char *name, ope
 }
 
 /* A continuation of the field before: " " value CRLF, folded as
- * opes_header_field_build() folds (it is built as a field and its name and
- * colon are dropped; the lines come out shorter than needed, never longer). */
-static opes_status continuation(out *o, const char *name, const char *v, size_t vl)
+ * opes_header_field_build() folds (it is built as a field in the scratch
+ * buffer and its name and colon are dropped; the lines come out shorter than
+ * needed, never longer). Built aside, not in place: in place the field with
+ * its name may not fit where the continuation alone does (a head built in a
+ * buffer of exactly the size asked for, the continuation its last line). */
+static opes_status continuation(opes_dsn_builder *b, out *o, const char *name, const char *v,
+                                size_t vl)
 {
-    size_t n = 0, drop = strlen(name) + 1, before = o->w.len;
-    opes_status st = field(o, name, v, vl, 0);
+    size_t n = 0, drop = strlen(name) + 1;
+    /* a line is at most OPES_DSN_MAX_VALUE octets: name, folds and line end
+     * stay far below SCRATCH_MAX */
+    opes_status st =
+        opes_header_field_build(b->scratch, SCRATCH_MAX, &n, name, drop - 1, v, vl, o->hf);
+    if (st == OPES_ENOSPC)
+        return OPES_EPARAM_TOO_LONG;
     if (st != OPES_OK)
         return st;
-    n = o->w.len - before;
-    if (o->w.dst != NULL && o->w.len <= o->w.cap)
-        memmove(o->w.dst + before, o->w.dst + before + drop, n - drop);
-    o->w.len -= drop;
+    opes__wr_put(&o->w, b->scratch + drop, n - drop);
     return OPES_OK;
 }
 
@@ -914,7 +920,7 @@ static opes_status diag_field(opes_dsn_builder *b, out *o, opes_str d)
     sb_put(&s, d.ptr + lb, le - lb);
     TRY(field(o, "Diagnostic-Code", s.p, s.n, 0));
     while (diag_next(d, &pos, &lb, &le))
-        TRY(continuation(o, "Diagnostic-Code", d.ptr + lb, le - lb));
+        TRY(continuation(b, o, "Diagnostic-Code", d.ptr + lb, le - lb));
     return OPES_OK;
 }
 

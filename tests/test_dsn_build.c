@@ -596,6 +596,23 @@ static void test_options(void)
     CHECK_EQ(b.plan.length, 0);
     CHECK(!contains(&b, "message/rfc822"));
     free(b.buf);
+    /* the same with a two-line diagnostic, its continuation line the last
+     * line of the head (found by fuzz_dsn_roundtrip): built in a buffer of
+     * exactly the size asked for, the continuation must come out whole,
+     * CRLF and LF (RFC 3464 9.2: SPACE before each further reply line) */
+    p.diagnostic = S("550-5.7.1 first\r\n550 5.7.1 second (");
+    b = build(&r, "", 0, 0, "S", 0);
+    CHECK_EQ(b.plan.part, OPES_DSN_PART_NONE);
+    CHECK(contains(&b, "\r\nDiagnostic-Code: smtp; 550-5.7.1 first\r\n"
+                       " 550 5.7.1 second (\r\n\r\n--=_S.00--\r\n"));
+    free(b.buf);
+    r.flags = OPES_DSN_F_LF;
+    b = build(&r, "", 0, 0, "S", 0);
+    CHECK(contains(&b, "\nDiagnostic-Code: smtp; 550-5.7.1 first\n"
+                       " 550 5.7.1 second (\n\n--=_S.00--\n"));
+    free(b.buf);
+    r.flags = 0;
+    p.diagnostic = S("");
     r.ret = OPES_DSN_RET_FULL;
     /* hostile content: headers at most */
     r.flags = OPES_DSN_F_HOSTILE;
