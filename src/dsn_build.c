@@ -465,6 +465,9 @@ static opes_status check_date(opes_str s)
     opes_status st = check_line(s);
     if (st != OPES_OK || s.len == 0)
         return st;
+    /* WSP at an end is no part of the field body read back */
+    if (check_ends(s) != OPES_OK)
+        return OPES_EBAD_CHAR;
     if (opes_date_parse(s.ptr, s.len, 0, &dt, NULL) != OPES_OK)
         return OPES_EBAD_DATE;
     /* RFC 3464 2.1: "Numeric timezones ([+/-]HHMM format) MUST be used." */

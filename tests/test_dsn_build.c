@@ -781,6 +781,12 @@ static void test_refusals(void)
         {6, "http://opes.example.net/a)b", OPES_EBAD_CHAR},
         {7, "b\xFF@example.com", OPES_EBAD_UTF8}, /* address */
         {8, "id\x01", OPES_EBAD_CHAR},            /* a control: its field refuses it */
+        /* dates: WSP at an end is no part of the value read back (found by
+         * fuzz_dsn_roundtrip): refused as for envid */
+        {10, "     Sun, 6 Dec 2026 05:05:00 -0800", OPES_EBAD_CHAR},
+        {10, "Sun, 6 Dec 2026 05:05:00 -0800\t", OPES_EBAD_CHAR},
+        {11, " Sun, 6 Dec 2026 05:05:00 -0800", OPES_EBAD_CHAR},
+        {5, "Sun, 6 Dec 2026 05:05:00 -0800 ", OPES_EBAD_CHAR},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         base_report(&r, &p);
@@ -812,6 +818,12 @@ static void test_refusals(void)
             break;
         case 9:
             p.remote_mta = v;
+            break;
+        case 10:
+            p.last_attempt_date = v;
+            break;
+        case 11:
+            r.arrival_date = v;
             break;
         default:
             p.final_log_id = v;

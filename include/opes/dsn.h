@@ -318,7 +318,7 @@ OPES_API opes_status opes_dsn_builder_original_field(const opes_dsn_builder *b, 
  *         ")" in an OPES URI (a comment to the reader: percent-encode them); OPES_EBAD_UTF8 (an address
  *         that is not UTF-8); OPES_EBAD_CHAR (8-bit octets where the
  *         field must be ASCII, e.g. envid; white space at either end of
- *         envid or final_log_id, which a reader could not get back; an
+ *         envid, final_log_id or a date, which a reader could not get back; an
  *         MTA name "type; name" whose type is not an atom); OPES_EBAD_REPLY (a diagnostic
  *         line that does not start with a reply code); OPES_EEXIST (every
  *         boundary candidate occurs in the original or the report);
