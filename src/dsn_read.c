@@ -537,6 +537,31 @@ static opes_str trim_wsp(opes_str v)
     return v;
 }
 
+/* One utf-8 address (no WSP, no comment): the utf-8-addr-xtext /
+ * utf-8-addr-unitext form decoded, or the plain utf-8-address form as it
+ * is; snprintf-style into dst[0..cap). */
+static opes_status decode_utf8_address(char *dst, size_t cap, size_t *len, const char *a,
+                                       size_t n)
+{
+    size_t eo = 0;
+    opes_status st = opes_utf8addr_decode(dst, cap, len, a, n, OPES_UTF8ADDR_UNITEXT, &eo);
+    if (st == OPES_EBAD_UTF8ADDR && n > 0) {
+        /* no "\x" anywhere: the utf-8-address form (a Mailbox, which may
+         * hold "+" or "="), written as it is */
+        int esc = 0;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (a[i] == '\\' && a[i + 1] == 'x')
+                esc = 1;
+        if (!esc) {
+            opes__wr w;
+            opes__wr_init(&w, dst, cap);
+            opes__wr_put(&w, a, n);
+            return opes__wr_finish(&w, len);
+        }
+    }
+    return st;
+}
+
 /* see opes/dsn_read.h */
 opes_status opes_dsn_value_decode(const opes_dsn_field *f, char *dst, size_t cap, size_t *len)
 {
@@ -565,21 +590,27 @@ opes_status opes_dsn_value_decode(const opes_dsn_field *f, char *dst, size_t cap
     } else {
         v = trim_wsp(v);
     }
-    size_t eo = 0;
-    opes_status st = opes_utf8addr_decode(dst, cap, len, v.ptr, v.len, OPES_UTF8ADDR_UNITEXT, &eo);
-    if (st == OPES_EBAD_UTF8ADDR && v.len > 0) {
-        /* no "\x" anywhere: the utf-8-address form (a Mailbox, which may
-         * hold "+" or "="), written as it is */
-        int esc = 0;
-        for (size_t i = 0; i + 1 < v.len; i++)
-            if (v.ptr[i] == '\\' && v.ptr[i + 1] == 'x')
-                esc = 1;
-        if (!esc) {
-            opes__wr w;
-            opes__wr_init(&w, dst, cap);
-            opes__wr_put(&w, v.ptr, v.len);
-            return opes__wr_finish(&w, len);
-        }
-    }
-    return st;
+    /* comments before and after the address (RFC 3464 2.1: RFC 822 field
+     * rules) are kept as written, as in the other fields; the address is
+     * the run up to the first WSP or "(" after them (neither utf-8 form
+     * holds either) */
+    size_t ab = 0, ae, info_err = 0;
+    unsigned info = 0;
+    if (opes__lx_cfws(v.ptr, v.len, 0, lx_opts(0), &ab, &info, &info_err) != OPES_OK)
+        ab = 0;
+    ae = ab;
+    while (ae < v.len && !OPES__IS(v.ptr[ae], OPES__C_WSP) && v.ptr[ae] != '(')
+        ae++;
+    opes__wr w;
+    opes__wr_init(&w, dst, cap);
+    opes__wr_put(&w, v.ptr, ab);
+    size_t an = 0;
+    int room = dst != NULL && w.len <= cap;
+    opes_status st = decode_utf8_address(room ? dst + w.len : NULL, room ? cap - w.len : 0, &an,
+                                         v.ptr + ab, ae - ab);
+    if (st != OPES_OK && st != OPES_ENOSPC)
+        return st;
+    w.len += an;
+    opes__wr_put(&w, v.ptr + ae, v.len - ae);
+    return opes__wr_finish(&w, len);
 }

@@ -466,9 +466,21 @@ static void test_utf8_addresses(void)
                             "\r\n"
                             /* malformed: a QCHAR escaped (RFC 6533 HEXPOINT) */
                             "Final-Recipient: utf-8; \\x{41}b@example.com\r\n"
+                            "Action: failed\r\nStatus: 5.1.1\r\n"
+                            "\r\n"
+                            /* comments around the address (RFC 3464 2.1: RFC 822
+                             * field rules): kept as written, as for rfc822, the
+                             * address between them decoded */
+                            "Original-Recipient: utf-8; (first) j\\x{F6}rg@example.com\r\n"
+                            "Final-Recipient: utf-8; j\\x{F6}rg@example.com (the \\x{F6} one)\r\n"
+                            "Action: failed\r\nStatus: 5.1.1\r\n"
+                            "\r\n"
+                            "Original-Recipient: utf-8; \\x{41}b@example.com (bad)\r\n"
+                            "Final-Recipient: utf-8; j\\x{F6}rg@example.com\r\n"
+                            " \t(folded)\r\n"
                             "Action: failed\r\nStatus: 5.1.1\r\n";
     CHECK_ST(parse(s, 0, &c, NULL), OPES_OK);
-    CHECK_EQ(c.recipients, 3);
+    CHECK_EQ(c.recipients, 5);
     opes_dsn_recipients(&c, &it);
     CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
     CHECK_DEC(r.original_recipient, "\xE7\x82\xAE@example.com");
@@ -481,6 +493,13 @@ static void test_utf8_addresses(void)
     char out[64];
     CHECK_ST(opes_dsn_value_decode(&r.final_recipient, out, sizeof out, &n), OPES_EBAD_UTF8ADDR);
     CHECK_EQ(n, 0);
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
+    CHECK_DEC(r.original_recipient, "(first) j\xC3\xB6rg@example.com");
+    CHECK_DEC(r.final_recipient, "j\xC3\xB6rg@example.com (the \\x{F6} one)");
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
+    CHECK_ST(opes_dsn_value_decode(&r.original_recipient, out, sizeof out, &n),
+             OPES_EBAD_UTF8ADDR);
+    CHECK_DEC(r.final_recipient, "j\xC3\xB6rg@example.com \t(folded)");
     done();
 }
 
