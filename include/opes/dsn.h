@@ -227,7 +227,10 @@ typedef struct opes_dsn_plan {
      *  flushed (eof) at the end of the range. */
     int cte;
     int ret;               /* the RET applied: OPES_DSN_RET_FULL or _HDRS */
-    int truncated;         /* the body was cut at the return limit */
+    int truncated;         /* the body was cut at the return limit, or
+                              its last octet, a bare CR, left out (a CR
+                              before the delimiter's line end would read
+                              as that line end) */
     int headers_only_8bit; /* FULL was due, but an 8-bit original could not
                               travel a 7-bit path: only its header returned */
     int global;            /* message/global-delivery-status (RFC 6533) */
