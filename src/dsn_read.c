@@ -309,6 +309,27 @@ static opes_status read_block(const char *b, size_t len, size_t pos, unsigned fl
     memset(blk, 0, sizeof *blk);
     /* bounded: every iteration consumes at least one byte or ends */
     while (pos <= len) {
+        if (!started) {
+            /* a line of white space only where a block starts continues no
+             * field: read as the empty line it looks like (a template's
+             * indent), up to its line end, or the end of the content */
+            size_t e = pos;
+            while (e < len && (b[e] == ' ' || b[e] == '\t'))
+                e++;
+            if (e > pos) {
+                size_t eol = SIZE_MAX; /* else: not such a line, the parser's call */
+                if (e == len)
+                    eol = 0;
+                else if (b[e] == '\r' && e + 1 < len && b[e + 1] == '\n')
+                    eol = 2;
+                else if (b[e] == '\n' && (flags & OPES_DSN_READ_LF))
+                    eol = 1;
+                if (eol != SIZE_MAX) {
+                    pos = e + eol;
+                    continue;
+                }
+            }
+        }
         st = opes__dsn_field_at(b, len, pos, hflags, &h, &used, &noeol, err);
         if (st != OPES_OK)
             return st;

@@ -348,6 +348,39 @@ static void test_tolerances(void)
     CHECK_EQ(r.status.flags, OPES_DSN_FF_NO_EOL);
     CHECK_DEC(r.status, "5.0.0 (x y)");
     done();
+    /* a line of white space only where a block starts (before the first,
+     * or after a block's empty line): no field can be continued there, so
+     * it is read as the empty line it looks like (a template's indent);
+     * inside a block it stays what RFC 5322 4.2 (obs-FWS) makes it, a fold */
+    static const char wsp[] = " \t\r\nReporting-MTA: dns; a.example\r\n\r\n"
+                              "  \r\n"
+                              "Final-Recipient: rfc822; b@example.com\r\n"
+                              "Action: failed\r\nStatus: 5.0.0\r\n \t\r\n"
+                              "Diagnostic-Code: smtp; 550 no\r\n"
+                              "\r\n\t\r\n \r\n"
+                              "Final-Recipient: rfc822; c@example.com\r\n"
+                              "Action: failed\r\nStatus: 5.0.0\r\n\r\n  ";
+    CHECK_ST(parse(wsp, 0, &c, &err), OPES_OK);
+    CHECK_EQ(c.recipients, 2);
+    opes_dsn_recipients(&c, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
+    CHECK_DEC(r.final_recipient, "b@example.com");
+    CHECK_DEC(r.status, "5.0.0");
+    CHECK_DEC(r.diagnostic_code, "550 no");
+    CHECK_EQ(r.flags, 0);
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
+    CHECK_DEC(r.final_recipient, "c@example.com");
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_ENOTFOUND);
+    done();
+    static const char wsp_lf[] = "Reporting-MTA: dns; a.example\n\n \n"
+                                 "Final-Recipient: rfc822; b@example.com\n"
+                                 "Action: failed\nStatus: 5.0.0\n";
+    CHECK_ST(parse(wsp_lf, OPES_DSN_READ_LF, &c, NULL), OPES_OK);
+    CHECK_EQ(c.recipients, 1);
+    done();
+    /* without the LF flag a bare LF is still refused there */
+    CHECK_ST(parse(wsp_lf, 0, &c, NULL), OPES_EBARE_LF);
+    done();
 }
 
 /* What the ABNF does not allow: flagged on the block, or the parse fails. */
