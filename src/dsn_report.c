@@ -177,6 +177,7 @@ opes_status opes_dsn_message_parse(opes_mime_walker *w, const char *msg, size_t 
                 /* the walker failed after the delivery-status part was read
                  * whole (in the returned content): keep what was found */
                 out->flags |= OPES_DSN_REPORT_WALK_ERROR;
+                out->walk_status = st;
                 break;
             }
             return st == OPES_INCOMPLETE ? OPES_EBAD_MIME : st; /* never loop */

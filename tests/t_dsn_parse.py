@@ -173,6 +173,15 @@ def test_fixtures():
             # the returned part is the RFC's placeholder, no header section:
             # Python reads "[original message goes here]" as a broken header
             exp["returned_headers"] = []
+        if name == "walk-error.eml":
+            # the returned message has a bare CR in a header field, which
+            # Python reads as a line end; the walker stops there (RFC 5322
+            # 2.2: CR only in CRLF): the report is kept, the returned
+            # header is not handed out, and the JSON says why
+            check(len(exp["returned_headers"]) >= 2, "Python reads the returned header")
+            exp["returned_headers"] = []
+            exp["walk_status"] = "OPES_EBARE_CR"
+            exp["walk_error"] = "CR not followed by LF"
         check(rc == (0 if exp["dsn"] else 2), "%s: exit %d" % (name, rc))
         check(got == exp, "%s:\n got %s\nwant %s" % (name, got, exp))
         # the same bytes on stdin

@@ -649,6 +649,31 @@ static void test_report_rfc3464(void)
     guarded_free(msg);
 }
 
+/* A returned message the walker refuses (a bare CR in its header): the
+ * report is kept, flagged, with the walker's status. */
+static void test_report_walk_error(void)
+{
+    opes_dsn_read_report r;
+    opes_dsn_iter it;
+    opes_dsn_read_recipient rc;
+    const char *msg = NULL;
+    CHECK_ST(report("walk-error.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK(r.found);
+    CHECK_EQ(r.flags, OPES_DSN_REPORT_WALK_ERROR);
+    CHECK_ST(r.walk_status, OPES_EBARE_CR);
+    CHECK_EQ(r.status.recipients, 1);
+    opes_dsn_recipients(&r.status, &it);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_DEC(rc.final_recipient, "louisl@larry.slip.umd.edu");
+    CHECK_EQ(r.returned_kind, OPES_DSN_RETURNED_MESSAGE);
+    guarded_free(msg);
+    /* a whole report: no walker status */
+    CHECK_ST(report("rfc3464-d1.eml", 0, NULL, 0, &r, NULL, &msg), OPES_OK);
+    CHECK_EQ(r.flags & OPES_DSN_REPORT_WALK_ERROR, 0);
+    CHECK_ST(r.walk_status, OPES_OK);
+    guarded_free(msg);
+}
+
 static void test_report_mtas(void)
 {
     opes_dsn_read_report r;
@@ -974,6 +999,7 @@ int main(void)
     test_report_nested_encoded();
     test_report_encoded_large();
     test_report_not_dsn();
+    test_report_walk_error();
     test_report_inner_candidate();
     test_report_type_first_field();
     opes_mime_walker_free(g_walker);

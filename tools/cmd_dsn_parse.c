@@ -188,6 +188,14 @@ static void put_report(json *j, const opes_dsn_read_report *r)
         if (!(r->flags & OPES_DSN_REPORT_RETURNED_ENCODED))
             put_header_fields(j, r);
     }
+    if (r->flags & OPES_DSN_REPORT_WALK_ERROR) {
+        /* the MIME walk failed after the delivery-status part: what
+         * follows it (the returned content) may be cut short */
+        json_key(j, "walk_status");
+        json_cstr(j, opes_status_name(r->walk_status));
+        json_key(j, "walk_error");
+        json_cstr(j, opes_strerror(r->walk_status));
+    }
 }
 
 /* What parse_message() found (the exit status of a single message). */

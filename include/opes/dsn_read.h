@@ -306,6 +306,9 @@ typedef struct opes_dsn_read_report {
     unsigned header_flags;    /* the opes_header_flag set the returned header
                                  section is read with */
     unsigned flags;           /* enum opes_dsn_report_flag */
+    opes_status walk_status;  /* with OPES_DSN_REPORT_WALK_ERROR: the walker's
+                                 status (why the rest was not read); else
+                                 OPES_OK */
 } opes_dsn_read_report;
 
 /**
