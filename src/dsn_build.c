@@ -37,7 +37,7 @@ struct opes_dsn_builder {
     int hdr_done, line_start, cr_at_start;
     uint64_t hdr_end, body_start, last_eol;
     int hdr8, hdr_bad_utf8, body8;
-    int last_cr; /* the last octet fed is a CR */
+    uint64_t trail_cr; /* the CRs that end what was fed so far */
     unsigned char u8[4];
     unsigned u8n, u8need;
     /* field capture */
@@ -318,8 +318,12 @@ opes_status opes_dsn_builder_feed(opes_dsn_builder *b, const char *buf, size_t l
         return OPES_EINVAL;
     if (b->state != ST_FEEDING)
         return OPES_ESTATE;
-    if (len > 0)
-        b->last_cr = buf[len - 1] == '\r';
+    if (len > 0) {
+        size_t k = len;
+        while (k > 0 && buf[k - 1] == '\r')
+            k--;
+        b->trail_cr = k == 0 ? b->trail_cr + len : len - k;
+    }
     for (size_t i = 0; i < len; i++, b->size++) {
         if (b->hdr_done) {
             body_bytes(b, buf + i, len - i);
@@ -760,14 +764,14 @@ opes_status opes_dsn_builder_prepare(opes_dsn_builder *b, const opes_dsn_report 
             }
         }
     }
-    /* A range that ends the original with a bare CR: the line end of the
-     * delimiter after it would join it into a CR LF, which RFC 2046 5.1.1
-     * gives to the delimiter, so no reader could get the CR back. It is left
-     * out (a returned message then counts as cut); an encoded range carries
-     * it as it is. */
+    /* A range that ends the original with bare CRs: the line end of the
+     * delimiter after it would join the last into a CR LF, which RFC 2046
+     * 5.1.1 gives to the delimiter, so no reader could get it back, nor
+     * tell the CRs before it from content. The run is left out (a returned
+     * message then counts as cut); an encoded range carries it as it is. */
     if (p->cte == OPES_MIME_CTE_NONE && p->length > 0 && p->offset + p->length == b->size &&
-        b->last_cr) {
-        p->length--;
+        b->trail_cr > 0) {
+        p->length -= b->trail_cr < p->length ? b->trail_cr : p->length;
         if (p->length == 0) {
             p->part = OPES_DSN_PART_NONE;
             raw8 = 0;

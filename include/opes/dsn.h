@@ -228,7 +228,7 @@ typedef struct opes_dsn_plan {
     int cte;
     int ret;               /* the RET applied: OPES_DSN_RET_FULL or _HDRS */
     int truncated;         /* the body was cut at the return limit, or
-                              its last octet, a bare CR, left out (a CR
+                              the bare CRs that end it left out (a CR
                               before the delimiter's line end would read
                               as that line end) */
     int headers_only_8bit; /* FULL was due, but an 8-bit original could not
