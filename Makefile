@@ -161,7 +161,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 build-fuzz/config.stamp: FORCE
 	$(call stamp,$@,$(FUZZ_CC) $(FUZZ_FLAGS) $(ZLIB_LIBS))
-build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(HEADERS) src/internal.h build-fuzz/config.stamp
+build-fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(LIB_SRC) $(HEADERS) src/internal.h \
+                   build-fuzz/config.stamp
 	@mkdir -p build-fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(ZLIB_LIBS)
@@ -174,7 +175,8 @@ fuzz-replay: $(patsubst %,build-replay/fuzz_%,$(FUZZ_NAMES))
 	@sh fuzz/replay.sh build-replay $(FUZZ_NAMES)
 build-replay/config.stamp: FORCE
 	$(call stamp,$@,$(FUZZ_CC) $(REPLAY_FLAGS) $(ZLIB_LIBS))
-build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(LIB_SRC) $(HEADERS) $(wildcard src/*.h) \
+build-replay/fuzz_%: fuzz/fuzz_%.c fuzz/standalone.c $(wildcard fuzz/*.h) $(LIB_SRC) $(HEADERS) \
+                     $(wildcard src/*.h) \
                      build-replay/config.stamp
 	@mkdir -p build-replay
 	@$(if $(Q),echo "  REPLAY  $@")

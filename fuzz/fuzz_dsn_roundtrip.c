@@ -9,14 +9,7 @@
  * costs a MIME walk and the builder's own invariants want the throughput;
  * the input layout is the same, so either corpus seeds the other.
  *
- * Input: byte 0 the report flags (enum opes_dsn_flag, 6 bits), byte 1 RET
- * (low 2 bits), the action (next 3 bits) and the bypassable values, byte 2
- * the return limit (0: none, else that many times 16 octets), byte 3 the
- * chunk size the original is fed in (0: at once); then fields separated by
- * 0x1E: seed, from, to, date, message-id, subject, reporting-MTA, envid,
- * OPES system, OPES service, final recipient, ORCPT type, ORCPT, status,
- * remote MTA, diagnostic, last attempt, final log id, will-retry-until, the
- * recipient's OPES service; the rest is the original message.
+ * Input: the layout of dsn_input.h (shared with fuzz_dsn_build.c).
  *
  * Invariants (abort on failure), for every report prepare accepts:
  *   - opes_dsn_message_parse() returns OPES_OK, found, one recipient, no
@@ -52,38 +45,7 @@
             __builtin_trap();                                                                      \
     } while (0)
 
-enum {
-    F_SEED,
-    F_FROM,
-    F_TO,
-    F_DATE,
-    F_MSGID,
-    F_SUBJ,
-    F_RMTA,
-    F_ENVID,
-    F_SYS,
-    F_SVC,
-    F_FINAL,
-    F_OTYPE,
-    F_ORCPT,
-    F_STATUS,
-    F_REMOTE,
-    F_DIAG,
-    F_LAST,
-    F_LOGID,
-    F_RETRY,
-    F_RSVC,
-    F__N
-};
-
-static opes_str dflt(opes_str s, const char *d)
-{
-    if (s.len == 0) {
-        s.ptr = d;
-        s.len = strlen(d);
-    }
-    return s;
-}
+#include "dsn_input.h"
 
 static int is_wsp(char c)
 {
@@ -211,72 +173,17 @@ static opes_mime_walker *walker;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 4)
+    dsn_input d;
+    if (!dsn_input_derive(&d, data, size))
         return 0;
     if (walker == NULL)
         CHECK(opes_mime_walker_new(&walker, NULL) == OPES_OK);
-    /* one heap copy: ASan sees any read past it */
-    char *in = malloc(size);
-    CHECK(in);
-    memcpy(in, data, size);
-    opes_str f[F__N];
-    memset(f, 0, sizeof f);
-    size_t pos = 4;
-    for (int i = 0; i < F__N; i++) {
-        size_t e = pos;
-        while (e < size && in[e] != 0x1E)
-            e++;
-        f[i].ptr = in + pos;
-        f[i].len = e - pos;
-        pos = e < size ? e + 1 : e;
-    }
-    const char *orig = in + pos;
-    size_t olen = size - pos;
+    opes_dsn_builder *b = d.b;
+    const opes_dsn_report rep = d.rep;
+    const opes_dsn_recipient r = d.r;
+    const char *orig = d.orig;
+    size_t olen = d.olen;
     char *msg = NULL, *scratch = NULL, *enc = NULL;
-
-    opes_dsn_builder *b = NULL;
-    CHECK(opes_dsn_builder_new(&b, NULL) == OPES_OK);
-    if (opes_dsn_builder_set_seed(b, f[F_SEED].ptr, f[F_SEED].len) != OPES_OK)
-        CHECK(opes_dsn_builder_set_seed(b, "s", 1) == OPES_OK);
-    if (data[2])
-        CHECK(opes_dsn_builder_set_return_limit(b, (uint64_t)data[2] * 16u) == OPES_OK);
-    size_t step = data[3] ? data[3] : (olen ? olen : 1);
-    for (size_t i = 0; i < olen; i += step)
-        CHECK(opes_dsn_builder_feed(b, orig + i, olen - i < step ? olen - i : step) == OPES_OK);
-    CHECK(opes_dsn_builder_end(b) == OPES_OK);
-
-    opes_dsn_recipient r;
-    opes_dsn_report rep;
-    memset(&r, 0, sizeof r);
-    memset(&rep, 0, sizeof rep);
-    rep.flags = data[0] & 0x3Fu;
-    rep.ret = data[1] & 3;
-    if (rep.ret == 3)
-        rep.ret = OPES_DSN_RET_FULL;
-    r.action = 1 + (data[1] >> 2) % 5;
-    rep.bypassable = (data[1] >> 5) % 3;
-    r.bypassable = (data[1] >> 6) % 3;
-    rep.from = dflt(f[F_FROM], "postmaster@mx.example.net");
-    rep.to = dflt(f[F_TO], "alice@example.org");
-    rep.date = dflt(f[F_DATE], "Sun, 6 Dec 2026 05:10:00 +0000");
-    rep.message_id = dflt(f[F_MSGID], "<r@mx.example.net>");
-    rep.subject = f[F_SUBJ];
-    rep.reporting_mta = dflt(f[F_RMTA], "mx.example.net");
-    rep.envid = f[F_ENVID];
-    rep.opes_system = f[F_SYS];
-    rep.opes_service = f[F_SVC];
-    r.final_recipient = dflt(f[F_FINAL], "bob@example.com");
-    r.orcpt_type = f[F_OTYPE];
-    r.orcpt = f[F_ORCPT];
-    r.status = dflt(f[F_STATUS], "5.0.0");
-    r.remote_mta = f[F_REMOTE];
-    r.diagnostic = f[F_DIAG];
-    r.last_attempt_date = f[F_LAST];
-    r.final_log_id = f[F_LOGID];
-    r.will_retry_until = f[F_RETRY];
-    r.opes_service = f[F_RSVC];
-    rep.rcpts = &r;
-    rep.nrcpts = 1;
 
     opes_dsn_plan plan;
     if (opes_dsn_builder_prepare(b, &rep, &plan) != OPES_OK)
@@ -404,7 +311,6 @@ done:
     free(msg);
     free(scratch);
     free(enc);
-    opes_dsn_builder_free(b);
-    free(in);
+    dsn_input_free(&d);
     return 0;
 }
