@@ -182,7 +182,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const opes_dsn_report rep = d.rep;
     const opes_dsn_recipient r = d.r;
     const char *orig = d.orig;
-    size_t olen = d.olen;
     char *msg = NULL, *scratch = NULL, *enc = NULL;
 
     opes_dsn_plan plan;
@@ -281,7 +280,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(((rd.flags & OPES_DSN_REPORT_RETURNED_ENCODED) != 0) ==
               (plan.cte != OPES_MIME_CTE_NONE));
         if (plan.cte == OPES_MIME_CTE_NONE && !(rd.flags & OPES_DSN_REPORT_WALK_ERROR)) {
-            /* its header fields: those of the original, in order */
+            /* its header fields: those of the returned range (the
+             * original's header section), in order */
             opes_header_field h, o;
             size_t hp = 0, op = 0;
             for (;;) {
@@ -289,15 +289,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (s1 != OPES_OK)
                     break;
                 size_t used = 0;
-                if (opes_header_field_parse(orig + op, olen - op, rd.header_flags, 1, &o, &used) !=
+                if (opes_header_field_parse(range + op, rlen - op, rd.header_flags, 1, &o, &used) !=
                     OPES_OK) {
-                    /* the original's last line without its line end: the
+                    /* the range's last line without its line end: the
                      * reader tolerates it (the line end before the
                      * delimiter is not the field's), the header parser
                      * alone does not; the reader's field is that rest */
                     size_t rest = (size_t)(h.raw.ptr + h.raw.len - h.name.ptr);
-                    CHECK(h.name.ptr >= rd.returned.ptr && rest == olen - op &&
-                          memcmp(h.name.ptr, orig + op, rest) == 0);
+                    CHECK(h.name.ptr >= rd.returned.ptr && rest == rlen - op &&
+                          memcmp(h.name.ptr, range + op, rest) == 0);
                     CHECK(opes_dsn_returned_field_next(&rd, &hp, &h) != OPES_OK);
                     break;
                 }
