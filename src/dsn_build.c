@@ -891,22 +891,46 @@ static opes_status plain_field(out *o, const char *name, opes_str v)
     return field(o, name, v.ptr, v.len, 0);
 }
 
+/* "\x" somewhere in s */
+static int has_bsx(opes_str s)
+{
+    for (size_t i = 0; i + 1 < s.len; i++)
+        if (s.ptr[i] == '\\' && s.ptr[i + 1] == 'x')
+            return 1;
+    return 0;
+}
+
 /* An address field: "rfc822;addr"; an address with non-ASCII octets (or
  * given with addr-type utf-8) as "utf-8;addr": a report with one is a
  * global report, where the utf-8-address form SHOULD be used (RFC 6533
- * 4.1), so the utf-8-addr-xtext form is never needed here. */
+ * 4.1), so the utf-8-addr-xtext form is never needed here. One that holds
+ * "\x" would read as an escape in that form: it is written as
+ * utf-8-addr-unitext, which escapes the "\". */
 static opes_status addr_field(opes_dsn_builder *b, out *o, const char *name, opes_str type,
                               opes_str addr)
 {
     sb s = {b->scratch, 0, SCRATCH_MAX};
-    if (has8(addr) || ieq_str(type, "UTF-8"))
+    int utf8 = has8(addr) || ieq_str(type, "UTF-8");
+    if (utf8)
         sb_puts(&s, "utf-8");
     else if (type.len > 0)
         sb_put(&s, type.ptr, type.len);
     else
         sb_puts(&s, "rfc822");
     sb_puts(&s, ";");
-    sb_put(&s, addr.ptr, addr.len);
+    if (utf8 && has_bsx(addr)) {
+        /* "\x" would read as an escape: utf-8-addr-unitext ("\" as \x{5C}) */
+        size_t n = 0;
+        opes_status st = opes_utf8addr_encode(s.p + s.n, s.cap - s.n, &n, addr.ptr, addr.len,
+                                              OPES_UTF8ADDR_UNITEXT);
+        if (st == OPES_ENOSPC)
+            return OPES_EPARAM_TOO_LONG;
+        if (st != OPES_OK)
+            return st;
+        s.n += n;
+    } else {
+        sb_put(&s, addr.ptr, addr.len);
+    }
     return field(o, name, s.p, s.n, 0);
 }
 

@@ -932,6 +932,19 @@ static void test_8bit(void)
                        "Final-Recipient: utf-8;j\xC3\xB6ran@example.org\r\n"));
     CHECK(contains(&b, "Content-Type: text/plain; charset=utf-8\r\n"));
     free(b.buf);
+    /* one holding "\x" (found by fuzz_dsn_roundtrip): as it is it would
+     * read as an escape (RFC 6533 3), so it is written as
+     * utf-8-addr-unitext, "\" as \x{5C}; the others stay as they are */
+    p.orcpt = S("J\xC3\xB6ran@\\xample.org");
+    b = build(&r, ORIG, sizeof ORIG - 1, 0, "S", 0);
+    CHECK_ST(b.st, OPES_OK);
+    CHECK(contains(&b, "\r\nOriginal-Recipient: utf-8;J\xC3\xB6ran@\\x{5C}xample.org\r\n"
+                       "Final-Recipient: utf-8;j\xC3\xB6ran@example.org\r\n"));
+    free(b.buf);
+    p.orcpt = S("a\\x{E9}b@example.org"); /* ASCII, given as utf-8 */
+    b = build(&r, ORIG, sizeof ORIG - 1, 0, "S", 0);
+    CHECK(contains(&b, "\r\nOriginal-Recipient: utf-8;a\\x{5C}x{E9}b@example.org\r\n"));
+    free(b.buf);
 }
 
 static void test_objects(void)

@@ -148,9 +148,10 @@ typedef struct opes_dsn_recipient {
      *  address). Both absent when the RCPT had no ORCPT (RFC 3461 6.3 (d):
      *  then no Original-Recipient). A non-ASCII address is written with
      *  type "utf-8" in its utf-8-address form (RFC 6533 3, 4.1: the form a
-     *  message/global-delivery-status SHOULD use) and makes the report a
-     *  global one; a caller holding the utf-8-addr-xtext form of an ORCPT
-     *  decodes it first (opes_utf8addr_decode()). */
+     *  message/global-delivery-status SHOULD use; one holding "\x", which
+     *  would read as an escape there, in its utf-8-addr-unitext form) and
+     *  makes the report a global one; a caller holding the utf-8-addr-xtext
+     *  form of an ORCPT decodes it first (opes_utf8addr_decode()). */
     opes_str orcpt_type;
     opes_str orcpt;
     int action;            /* enum opes_dsn_action, required */
