@@ -911,6 +911,14 @@ static opes_status addr_field(opes_dsn_builder *b, out *o, const char *name, ope
 {
     sb s = {b->scratch, 0, SCRATCH_MAX};
     int utf8 = has8(addr) || ieq_str(type, "UTF-8");
+    /* WSP at either end is no part of an address, and a reader drops it
+     * (the utf-8-addr-unitext form below would keep it) */
+    while (addr.len > 0 && (addr.ptr[0] == ' ' || addr.ptr[0] == '\t')) {
+        addr.ptr++;
+        addr.len--;
+    }
+    while (addr.len > 0 && (addr.ptr[addr.len - 1] == ' ' || addr.ptr[addr.len - 1] == '\t'))
+        addr.len--;
     if (utf8)
         sb_puts(&s, "utf-8");
     else if (type.len > 0)
