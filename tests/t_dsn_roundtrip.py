@@ -392,6 +392,10 @@ CASES = [
                                            "orcpt": "utf-8;J\u00f6ran+tag=1@example.org"},
                                           {"addr": "plain@example.org",
                                            "orcpt": "utf-8;plain@example.org"},
+                                          # "\x" in a UTF-8 address: written in
+                                          # the unitext form, read back as given
+                                          {"addr": "j\u00f6ran\\x@example.org",
+                                           "orcpt": "utf-8;a\\x{E9}b@example.org"},
                                           {"addr": "\u7530\u4e2d@\u4f8b\u3048.jp",
                                            "diagnostic": "550 ne d\u00e9livre pas"}],
                                 "opts": base(sender="a@example.org",
