@@ -611,26 +611,38 @@ opes_status opes_dsn_value_decode(const opes_dsn_field *f, char *dst, size_t cap
     } else {
         v = trim_wsp(v);
     }
-    /* comments before and after the address (RFC 3464 2.1: RFC 822 field
-     * rules) are kept as written, as in the other fields; the address is
-     * the run up to the first WSP or "(" after them (neither utf-8 form
-     * holds either) */
-    size_t ab = 0, ae, info_err = 0;
+    opes_status st = decode_utf8_address(dst, cap, len, v.ptr, v.len);
+    if (st == OPES_OK || st == OPES_ENOSPC)
+        return st;
+    /* Not an address as a whole: comments before and after it (RFC 3464
+     * 2.1: RFC 822 field rules) are kept as written, as in the other
+     * fields, and the address between them decoded. The address is the run
+     * up to the first WSP or "(" after the leading CFWS; what follows must
+     * be CFWS to the end (else the value is not read that way either). A
+     * value that decodes as a whole never comes here, so an encoded
+     * address holding "(" (a QCHAR) is read as the builder wrote it. */
+    size_t ab = 0, ae, te = 0, lx_err = 0;
     unsigned info = 0;
-    if (opes__lx_cfws(v.ptr, v.len, 0, lx_opts(0), &ab, &info, &info_err) != OPES_OK)
+    const unsigned opts = lx_opts(OPES_DSN_READ_8BIT);
+    if (opes__lx_cfws(v.ptr, v.len, 0, opts, &ab, &info, &lx_err) != OPES_OK)
         ab = 0;
     ae = ab;
     while (ae < v.len && !OPES__IS(v.ptr[ae], OPES__C_WSP) && v.ptr[ae] != '(')
         ae++;
+    if ((ab == 0 && ae == v.len) ||
+        opes__lx_cfws(v.ptr, v.len, ae, opts, &te, &info, &lx_err) != OPES_OK || te != v.len)
+        return st;
     opes__wr w;
     opes__wr_init(&w, dst, cap);
     opes__wr_put(&w, v.ptr, ab);
     size_t an = 0;
     int room = dst != NULL && w.len <= cap;
-    opes_status st = decode_utf8_address(room ? dst + w.len : NULL, room ? cap - w.len : 0, &an,
-                                         v.ptr + ab, ae - ab);
-    if (st != OPES_OK && st != OPES_ENOSPC)
+    st = decode_utf8_address(room ? dst + w.len : NULL, room ? cap - w.len : 0, &an, v.ptr + ab,
+                             ae - ab);
+    if (st != OPES_OK && st != OPES_ENOSPC) {
+        *len = 0;
         return st;
+    }
     w.len += an;
     opes__wr_put(&w, v.ptr + ae, v.len - ae);
     return opes__wr_finish(&w, len);

@@ -511,9 +511,17 @@ static void test_utf8_addresses(void)
                             "Original-Recipient: utf-8; \\x{41}b@example.com (bad)\r\n"
                             "Final-Recipient: utf-8; j\\x{F6}rg@example.com\r\n"
                             " \t(folded)\r\n"
+                            "Action: failed\r\nStatus: 5.1.1\r\n"
+                            "\r\n"
+                            /* unitext holding "(" (a QCHAR) with escapes after
+                             * it, as the builder writes "a\\b@c(d\te)": read as
+                             * a whole, not as an address and a comment; an
+                             * unbalanced "(" is no comment either */
+                            "Original-Recipient: utf-8;a\\x{5C}b@c(d\\x{09}e)\r\n"
+                            "Final-Recipient: utf-8;a\\x{5C}b@c(d\\x{09}e\r\n"
                             "Action: failed\r\nStatus: 5.1.1\r\n";
     CHECK_ST(parse(s, 0, &c, NULL), OPES_OK);
-    CHECK_EQ(c.recipients, 5);
+    CHECK_EQ(c.recipients, 6);
     opes_dsn_recipients(&c, &it);
     CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
     CHECK_DEC(r.original_recipient, "\xE7\x82\xAE@example.com");
@@ -533,6 +541,9 @@ static void test_utf8_addresses(void)
     CHECK_ST(opes_dsn_value_decode(&r.original_recipient, out, sizeof out, &n),
              OPES_EBAD_UTF8ADDR);
     CHECK_DEC(r.final_recipient, "j\xC3\xB6rg@example.com \t(folded)");
+    CHECK_ST(opes_dsn_recipient_next(&it, &r), OPES_OK);
+    CHECK_DEC(r.original_recipient, "a\\b@c(d\te)");
+    CHECK_DEC(r.final_recipient, "a\\b@c(d\te");
     done();
 }
 

@@ -132,8 +132,9 @@ typedef struct opes_dsn_field {
  * type is "utf-8" (RFC 6533 3), the utf-8-addr-xtext / utf-8-addr-unitext
  * form decoded to the UTF-8 address (a value with no "\x" escape that is
  * not in those forms, e.g. holding "+", is the plain utf-8-address form and
- * is written as it is); comments before or after that address are kept as
- * written, as in every other field.
+ * is written as it is); a value that is no such address as a whole but an
+ * address with comments before or after it has the address decoded and the
+ * comments kept as written, as in every other field.
  * @return OPES_OK; OPES_ENOSPC; OPES_ENOTFOUND (f not present);
  *         OPES_EBAD_UTF8ADDR, OPES_EBAD_UTF8 (a malformed utf-8 value);
  *         a status of opes_header_unfold(); OPES_EINVAL.
