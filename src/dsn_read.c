@@ -561,8 +561,7 @@ static opes_str trim_wsp(opes_str v)
 /* One utf-8 address (no WSP, no comment): the utf-8-addr-xtext /
  * utf-8-addr-unitext form decoded, or the plain utf-8-address form as it
  * is; snprintf-style into dst[0..cap). */
-static opes_status decode_utf8_address(char *dst, size_t cap, size_t *len, const char *a,
-                                       size_t n)
+static opes_status decode_utf8_address(char *dst, size_t cap, size_t *len, const char *a, size_t n)
 {
     size_t eo = 0;
     opes_status st = opes_utf8addr_decode(dst, cap, len, a, n, OPES_UTF8ADDR_UNITEXT, &eo);

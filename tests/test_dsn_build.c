@@ -619,7 +619,7 @@ static void test_options(void)
      * 5.1.1 gives to the delimiter; the CR is left out of the range (a
      * message counts as cut), never carried as a line end it was not */
     for (int lf = 0; lf < 2; lf++) {
-        static const char hcr[] = "Subject: x\r\nX-Y: z\r";   /* header only */
+        static const char hcr[] = "Subject: x\r\nX-Y: z\r";       /* header only */
         static const char mcr[] = "Subject: x\r\n\r\nbody\r\r\r"; /* a run of them, fed
                                                                   3 octets at a time */
         r.flags = lf ? OPES_DSN_F_LF : 0;
@@ -731,6 +731,38 @@ static void test_no_body(void)
     free(b.buf);
 }
 
+/* An address that holds "\\x" (a quoted-pair in a quoted local part, RFC
+ * 5321 4.1.2) written in the plain utf-8-address form would read back
+ * through RFC 6533's \\x{HEXPOINT} escape ("\\x{5C}" as "\\"): it is
+ * written in the utf-8-addr-unitext form, whose "\\" is \\x{5C}, and reads
+ * back as given. */
+static void test_utf8_escape_literal(void)
+{
+    static const char A[] = "\"a\\x{5C}\xC3\xB6\"@example.com";
+    opes_dsn_report r;
+    opes_dsn_recipient p;
+    base_report(&r, &p);
+    p.final_recipient = S(A);
+    built b = build(&r, "", 0, 0, "S", 0);
+    CHECK_ST(b.st, OPES_OK);
+    CHECK(contains(&b, "Final-Recipient: utf-8;\"a\\x{5C}x{5C}\xC3\xB6\"@example.com\r\n"));
+    opes_mime_walker *w = NULL;
+    opes_dsn_read_report rd;
+    opes_dsn_iter it;
+    opes_dsn_read_recipient rc;
+    char scratch[64], out[64];
+    size_t n = 0;
+    CHECK_ST(opes_mime_walker_new(&w, NULL), OPES_OK);
+    CHECK_ST(opes_dsn_message_parse(w, b.buf, b.len, 0, scratch, sizeof scratch, &rd, NULL),
+             OPES_OK);
+    CHECK_ST(opes_dsn_recipients(&rd.status, &it), OPES_OK);
+    CHECK_ST(opes_dsn_recipient_next(&it, &rc), OPES_OK);
+    CHECK_ST(opes_dsn_value_decode(&rc.final_recipient, out, sizeof out, &n), OPES_OK);
+    CHECK(n == sizeof A - 1 && memcmp(out, A, n) == 0);
+    opes_mime_walker_free(w);
+    free(b.buf);
+}
+
 static void test_boundary(void)
 {
     opes_dsn_report r;
@@ -802,7 +834,7 @@ static void test_refusals(void)
         {4, "5.07.1", OPES_EBAD_ENHANCED_CODE},         /* status */
         {5, "6 Dec 2026 05:10:00 EST", OPES_EBAD_DATE}, /* numeric zone */
         {5, "yesterday", OPES_EBAD_DATE},
-        {6, "opes/sys", OPES_EURI_NOT_ABSOLUTE},  /* OPES URI */
+        {6, "opes/sys", OPES_EURI_NOT_ABSOLUTE}, /* OPES URI */
         /* RFC 3986 allows "(" and ")", but the reader of an RFC 3464 field
          * takes "(" for a comment: percent-encode them (opes-smtp.md 11.1) */
         {6, "http://opes.exam(le.net/spam", OPES_EBAD_CHAR},
@@ -996,6 +1028,7 @@ int main(void)
     test_options();
     test_truncation();
     test_no_body();
+    test_utf8_escape_literal();
     test_boundary();
     test_refusals();
     test_8bit();
