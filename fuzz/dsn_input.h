@@ -3,7 +3,9 @@
  * fuzz_dsn_roundtrip.c), kept in one place so that either corpus seeds the
  * other.
  *
- * Byte 0 the report flags (enum opes_dsn_flag, 6 bits), byte 1 RET (low 2
+ * Byte 0 the report flags (enum opes_dsn_flag, 6 bits; bit 6: the last
+ * attempt date is also the Arrival-Date, bit 7: the remote MTA is also the
+ * DSN-Gateway and the reporting MTA the Received-From-MTA), byte 1 RET (low 2
  * bits), the action (next 3 bits) and the bypassable values, byte 2 the
  * return limit (0: none, else that many times 16 octets), byte 3 the chunk
  * size the original is fed in (0: at once); then fields separated by 0x1E:
@@ -130,6 +132,12 @@ static int dsn_input_derive(dsn_input *d, const uint8_t *data, size_t size)
     r->final_log_id = f[F_LOGID];
     r->will_retry_until = f[F_RETRY];
     r->opes_service = f[F_RSVC];
+    if (data[0] & 0x40u)
+        rep->arrival_date = f[F_LAST];
+    if (data[0] & 0x80u) {
+        rep->dsn_gateway = f[F_REMOTE];
+        rep->received_from_mta = f[F_RMTA];
+    }
     rep->rcpts = r;
     rep->nrcpts = 1;
     return 1;
