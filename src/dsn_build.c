@@ -501,12 +501,19 @@ static opes_status check_uri(opes_str s)
     return OPES_OK;
 }
 
-/* An address: one line; UTF-8 when it has 8-bit octets. */
+/* An address: one line, no control character but HTAB (which its field
+ * refuses in the plain form; the unitext form could carry some as \x{..},
+ * but no address holds one); UTF-8 when it has 8-bit octets. */
 static opes_status check_addr(opes_str s, int *global)
 {
     opes_status st = check_line(s);
     if (st != OPES_OK)
         return st;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return OPES_EBAD_CHAR;
+    }
     if (has8(s)) {
         if (opes_utf8_validate(s.ptr, s.len, NULL) != OPES_OK)
             return OPES_EBAD_UTF8;

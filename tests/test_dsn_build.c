@@ -840,6 +840,12 @@ static void test_refusals(void)
         {6, "http://opes.exam(le.net/spam", OPES_EBAD_CHAR},
         {6, "http://opes.example.net/a)b", OPES_EBAD_CHAR},
         {7, "b\xFF@example.com", OPES_EBAD_UTF8}, /* address */
+        /* a control character in an address, in either form (found by
+         * fuzz_dsn_build: the unitext encoder refused it with its own
+         * status) */
+        {7, "\xC3\xB6\\x\x0C@example.org", OPES_EBAD_CHAR},
+        {7, "\xC3\xB6\\x\x01@example.org", OPES_EBAD_CHAR},
+        {7, "\xC3\xB6\x01@example.org", OPES_EBAD_CHAR},
         {8, "id\x01", OPES_EBAD_CHAR},            /* a control: its field refuses it */
         /* dates: WSP at an end is no part of the value read back (found by
          * fuzz_dsn_roundtrip): refused as for envid */

@@ -320,7 +320,8 @@ OPES_API opes_status opes_dsn_builder_original_field(const opes_dsn_builder *b, 
  *         OPES_EBAD_ENHANCED_CODE (status); OPES_EBAD_URI,
  *         OPES_EURI_NOT_ABSOLUTE (an OPES URI); OPES_EBAD_CHAR also for "(" or
  *         ")" in an OPES URI (a comment to the reader: percent-encode them); OPES_EBAD_UTF8 (an address
- *         that is not UTF-8); OPES_EBAD_CHAR (8-bit octets where the
+ *         that is not UTF-8); OPES_EBAD_CHAR (a control character other
+ *         than HTAB in an address; 8-bit octets where the
  *         field must be ASCII, e.g. envid; white space at either end of
  *         envid, final_log_id or a date, which a reader could not get back; an
  *         MTA name "type; name" whose type is not an atom); OPES_EBAD_REPLY (a diagnostic
