@@ -23,11 +23,7 @@
 
 #include "opes/opes.h"
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "harness.h"
 
 #include "dsn_input.h"
 

@@ -22,11 +22,7 @@
 
 #include "opes/opes.h"
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "harness.h"
 
 static const char *g_lo, *g_hi; /* the input */
 static const char *s_lo, *s_hi; /* the scratch buffer in use */

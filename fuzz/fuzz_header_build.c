@@ -26,11 +26,7 @@
 
 #include "opes/opes.h"
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "harness.h"
 
 static int is_wsp(unsigned char c)
 {

@@ -29,6 +29,8 @@
 
 #include "opes/opes.h"
 
+#include "harness.h"
+
 #if defined(OPES_HAVE_ZLIB) && OPES_HAVE_ZLIB
 #define ZLIB_CONST 1
 #include <zlib.h>
@@ -36,32 +38,6 @@
 #else
 #define HAVE_Z 0
 #endif
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
-
-typedef struct buf {
-    unsigned char *p;
-    size_t n, cap;
-} buf;
-
-static void put(buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        CHECK(b->p);
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
 
 static void put_u64(buf *b, uint64_t v)
 {
