@@ -84,4 +84,24 @@ void guarded_free(const char *p);
  * or NULL. */
 char *test_read_file(const char *path, size_t *n);
 
+/* A check run thousands of times per input (once per split of it): a
+ * failure counts and is printed, a success is not counted (the comparison
+ * of the splits that follows is). */
+#define VERIFY(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            test_fail_at(__FILE__, __LINE__, #cond);                                               \
+    } while (0)
+
+/* A growing byte log, NUL-terminated, for the event logs the streaming
+ * tests compare across splits. Zero-initialise; release with lfree(). */
+typedef struct tlog {
+    char *p;
+    size_t n, cap;
+} tlog;
+void lput(tlog *l, const void *p, size_t n);
+void lputs(tlog *l, const char *s);
+void lnum(tlog *l, unsigned long long v);
+void lfree(tlog *l);
+
 #endif

@@ -7,40 +7,7 @@
 
 #include <stdlib.h>
 
-/* ---- an event log, the same for every split ------------------------------ */
-
-typedef struct tlog {
-    char *p;
-    size_t n, cap;
-} tlog;
-
-static void lput(tlog *l, const void *p, size_t n)
-{
-    if (l->n + n + 1 > l->cap) {
-        size_t cap = l->cap ? l->cap : 256;
-        while (cap < l->n + n + 1)
-            cap *= 2;
-        l->p = realloc(l->p, cap);
-        if (!l->p)
-            abort();
-        l->cap = cap;
-    }
-    memcpy(l->p + l->n, p, n);
-    l->n += n;
-    l->p[l->n] = 0;
-}
-
-static void lputs(tlog *l, const char *s)
-{
-    lput(l, s, strlen(s));
-}
-
-static void lnum(tlog *l, unsigned long long v)
-{
-    char t[32];
-    snprintf(t, sizeof t, "%llu", v);
-    lputs(l, t);
-}
+/* ---- an event log (tlog, harness.h), the same for every split ------------- */
 
 typedef struct scan_cfg {
     unsigned flags;
@@ -50,15 +17,6 @@ typedef struct scan_cfg {
 /* One event of a scan, as text: "F off name|unfolded|lines|flags",
  * "E off end count", "X status off". Also checks that a field's whole is
  * the stream's bytes at its offset and that raw lies inside it. */
-/* A check run thousands of times per input (once per split): a failure
- * counts and is printed, a success is not counted (the split comparison
- * that follows is). */
-#define VERIFY(cond)                                                                               \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            test_fail_at(__FILE__, __LINE__, #cond);                                               \
-    } while (0)
-
 static void log_event(tlog *l, const opes_header_event *ev, opes_status r, const char *in)
 {
     char u[4096];

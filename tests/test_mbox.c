@@ -20,55 +20,6 @@
 #define HAVE_Z 0
 #endif
 
-/* ---- a growing byte log --------------------------------------------------- */
-
-typedef struct tlog {
-    char *p;
-    size_t n, cap;
-} tlog;
-
-static void lput(tlog *l, const void *p, size_t n)
-{
-    if (l->n + n + 1 > l->cap) {
-        size_t cap = l->cap ? l->cap : 256;
-        while (cap < l->n + n + 1)
-            cap *= 2;
-        l->p = realloc(l->p, cap);
-        if (!l->p)
-            abort();
-        l->cap = cap;
-    }
-    if (n)
-        memcpy(l->p + l->n, p, n);
-    l->n += n;
-    l->p[l->n] = 0;
-}
-
-static void lputs(tlog *l, const char *s)
-{
-    lput(l, s, strlen(s));
-}
-
-static void lnum(tlog *l, unsigned long long v)
-{
-    char t[32];
-    snprintf(t, sizeof t, "%llu", v);
-    lputs(l, t);
-}
-
-static void lfree(tlog *l)
-{
-    free(l->p);
-    l->p = NULL;
-    l->n = l->cap = 0;
-}
-
-#define VERIFY(cond)                                                                               \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            test_fail_at(__FILE__, __LINE__, #cond);                                               \
-    } while (0)
-
 /* ---- the driver ------------------------------------------------------------ */
 
 enum { SPLIT_WHOLE = 0, SPLIT_BYTES = 1, SPLIT_RANDOM = 2, SPLIT_4K = 3 };

@@ -14,33 +14,6 @@
 
 /* ---- a log of walker events, data events joined -------------------------- */
 
-typedef struct tlog {
-    char *p;
-    size_t n, cap;
-} tlog;
-
-static void lput(tlog *l, const void *p, size_t n)
-{
-    if (l->n + n + 1 > l->cap) {
-        size_t cap = l->cap ? l->cap : 256;
-        while (cap < l->n + n + 1)
-            cap *= 2;
-        l->p = realloc(l->p, cap);
-        if (!l->p)
-            abort();
-        l->cap = cap;
-    }
-    if (n)
-        memcpy(l->p + l->n, p, n);
-    l->n += n;
-    l->p[l->n] = 0;
-}
-
-static void lputs(tlog *l, const char *s)
-{
-    lput(l, s, strlen(s));
-}
-
 static void lfmt(tlog *l, const char *fmt, unsigned long long a, unsigned long long b,
                  unsigned long long c)
 {

@@ -2,7 +2,9 @@
 #define _DEFAULT_SOURCE 1
 #include "harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -52,8 +54,8 @@ const char *guarded_copy(const void *p, size_t n)
     if (data_pages == 0)
         data_pages = 1;
     size_t total = (data_pages + 1) * page;
-    unsigned char *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                               -1, 0);
+    unsigned char *base =
+        mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
         return NULL;
     unsigned char *guard = base + data_pages * page;
@@ -123,4 +125,40 @@ char *test_read_file(const char *path, size_t *n)
     buf[len] = '\0';
     *n = len;
     return buf;
+}
+
+void lput(tlog *l, const void *p, size_t n)
+{
+    if (l->n + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 256;
+        while (cap < l->n + n + 1)
+            cap *= 2;
+        l->p = realloc(l->p, cap);
+        if (!l->p)
+            abort();
+        l->cap = cap;
+    }
+    if (n)
+        memcpy(l->p + l->n, p, n);
+    l->n += n;
+    l->p[l->n] = 0;
+}
+
+void lputs(tlog *l, const char *s)
+{
+    lput(l, s, strlen(s));
+}
+
+void lnum(tlog *l, unsigned long long v)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%llu", v);
+    lputs(l, t);
+}
+
+void lfree(tlog *l)
+{
+    free(l->p);
+    l->p = NULL;
+    l->n = l->cap = 0;
 }
