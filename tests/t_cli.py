@@ -8,19 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args, stdin=b""):
@@ -120,5 +109,4 @@ check(rc == 0 and out == b"e=mc2@example.com", "xtext decode from stdin")
 rc, out, err = run(["xtext", "decode", "a+4"])
 check(rc == 1 and out == b"", "malformed xtext: 1, nothing on stdout")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -17,19 +17,8 @@ import quopri
 import subprocess
 import sys
 import tempfile
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args, stdin=b""):
@@ -321,5 +310,4 @@ check(rc == 0 and m["Date"] is not None and m["Message-ID"].endswith("@mx.exampl
 check(m.get_boundary().startswith("=_") and m.get_boundary().encode() not in ORIG,
       "defaults: random boundary")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

@@ -14,20 +14,9 @@ import os
 import re
 import subprocess
 import sys
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
 VEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors", "dsn")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args, stdin=b""):
@@ -286,5 +275,4 @@ prefix_run()
 test_fixtures()
 test_cli()
 test_mbox()
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

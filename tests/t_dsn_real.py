@@ -40,22 +40,11 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, FIX)
 import expect  # noqa: E402
 import mta_driver  # noqa: E402
+from tkit import OPES, check, finish  # noqa: E402 (after the path set-up)
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
-passed = failed = 0
 
 DATES = ("arrival_date", "last_attempt_date", "will_retry_until")
 CASELESS = ("action", "report_type")
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args):
@@ -240,5 +229,4 @@ else:
         check(rc != 0 and (b"gzip" in err.lower() or b"zlib" in err.lower()),
               "--mbox real.mbox.gz without zlib: fails and says why (%d, %r)" % (rc, err[:200]))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

@@ -36,19 +36,8 @@ import re
 import subprocess
 import sys
 import tempfile
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def eq(got, want, what):
@@ -453,5 +442,4 @@ rc, out, err = build(FIX + ["--sender", "a@example.org", "--envid", " QQ",
                             "--recipient", "b@example.com"], ORIG)
 check(rc == 64 and out == b"", "an ENVID that a field cannot carry back: exit 64 (%d)" % rc)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

@@ -19,18 +19,8 @@ import os
 import re
 import subprocess
 import sys
+from tkit import B, check, finish
 
-B = os.environ.get("B", "build")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def unhex(s):
@@ -91,5 +81,4 @@ for (n1, r1), (n2, v2) in zip(fields, py):
 check(len(ends) == 1 and message[ends[0]:] == msg.get_payload().encode(),
       "the body starts where the scanner says")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

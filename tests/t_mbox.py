@@ -24,19 +24,9 @@ import re
 import subprocess
 import sys
 import tempfile
+from tkit import B, check, finish
 
-B = os.environ.get("B", "build")
 DRIVER = os.path.join(B, "tests", "test_mbox")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def unhex(s):
@@ -152,5 +142,4 @@ else:
           "gzip without zlib: %r" % (r["error"],))
 check(zl is not None, "the driver says whether zlib is built in")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

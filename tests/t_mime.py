@@ -25,19 +25,9 @@ import random
 import subprocess
 import sys
 import tempfile
+from tkit import B, check, finish
 
-B = os.environ.get("B", "build")
 DRIVER = os.path.join(B, "tests", "test_mime")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def walk(msg, flags=0):
@@ -412,5 +402,4 @@ for v in [b"a" + b" " * 40 + b"\r\nb\r\n", b"x" + b"\t " * 30 + b"\r\n", b"y" + 
         got, fl = decode(CTE_QP, v, seed)
         check(got == binascii.a2b_qp(v) and fl == 0, "long white space %r: %r" % (v, got))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

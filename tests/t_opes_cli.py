@@ -15,19 +15,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args, stdin=b""):
@@ -247,5 +236,4 @@ rc, out, err = run(["bypass", "decide", "--services", "/nonexistent", "--rcpt", 
 check(rc == 64 and out == b"", "unreadable services file: 64")
 os.unlink(sf.name)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

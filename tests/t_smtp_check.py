@@ -11,21 +11,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from tkit import OPES, check, finish
 
-B = os.environ.get("B", "build")
-OPES = os.path.join(B, "opes")
 VEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors", "clients")
 KEYS = ["type", "offset", "verb", "path", "params", "bypass", "reply", "errors", "notes"]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(args, stdin=b""):
@@ -354,5 +343,4 @@ with tempfile.NamedTemporaryFile() as t:
     rc, objs, err = run([t.name])
     check(rc == 0 and objs == [], "an empty input: nothing, exit 0")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
